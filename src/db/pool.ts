@@ -1,0 +1,22 @@
+/** Connection pools for the service's own store. */
+import pg from "pg";
+
+// int8 (bigint) as JS string is pg's default; counts we read are cast to int in SQL instead.
+export interface StorePoolOptions {
+  max?: number;
+  applicationName?: string;
+}
+
+export function createStorePool(url: string, options: StorePoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? "sequin",
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server went away emits 'error' on the pool; without a listener that kills the
+  // process. The next query reconnects, so it is enough to swallow it here.
+  pool.on("error", () => {});
+  return pool;
+}
