@@ -1,0 +1,151 @@
+/**
+ * Reading the stream in order. A reader's cursor is the (txid, position) of the last change it consumed.
+ * Only rows written by transactions older than every transaction still running are visible
+ * (`txid < pg_snapshot_xmin(pg_current_snapshot())`): a writer that commits late always has a txid at or
+ * above that horizon, so its changes sort after any cursor a reader could have reached. Readers therefore
+ * wait behind a long write transaction, and never skip past it. See docs/streams.md.
+ */
+import type { Queryable } from "./sync-queries.js";
+
+export type StreamFilter = { provider: string } | { syncId: string };
+
+export interface Cursor {
+  /** xid8 of the writing transaction, as a decimal string. */
+  txid: string;
+  /** stream position within it, as a decimal string. */
+  position: string;
+}
+
+export const streamStart: Cursor = { txid: "0", position: "0" };
+
+export interface ChangeKey extends Cursor {
+  sequin_id: string;
+  collection_id: string;
+  upstream_id: string;
+  deleted: boolean;
+}
+
+export interface Change extends ChangeKey {
+  sync_id: string;
+  payload: Record<string, unknown> | null;
+  upstream_updated_at: string;
+}
+
+const visible = "txid < pg_snapshot_xmin(pg_current_snapshot())";
+const isoTimestamp = `to_char(upstream_updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+function filterSql(filter: StreamFilter, param: string): { sql: string; value: string } {
+  return "provider" in filter
+    ? { sql: `provider = ${param}`, value: filter.provider }
+    : { sql: `sync_id = ${param}::uuid`, value: filter.syncId };
+}
+
+export function compareCursors(a: Cursor, b: Cursor): number {
+  const t = BigInt(a.txid) - BigInt(b.txid);
+  if (t !== 0n) return t < 0n ? -1 : 1;
+  const p = BigInt(a.position) - BigInt(b.position);
+  return p === 0n ? 0 : p < 0n ? -1 : 1;
+}
+
+/** The keys of the next changes after `after`, oldest first: enough to plan and split a batch. */
+export async function readChangeKeys(
+  db: Queryable,
+  filter: StreamFilter,
+  after: Cursor,
+  limit: number,
+): Promise<ChangeKey[]> {
+  const f = filterSql(filter, "$1");
+  const { rows } = await db.query<ChangeKey>(
+    `select txid::text as txid, position::text as position, sequin_id, collection_id, upstream_id, deleted
+     from sequin_records
+     where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
+     order by txid, position
+     limit $4`,
+    [f.value, after.txid, after.position, limit],
+  );
+  return rows;
+}
+
+/** The next changes after `after` with their payloads, oldest first. */
+export async function readChanges(
+  db: Queryable,
+  filter: StreamFilter,
+  after: Cursor,
+  limit: number,
+): Promise<Change[]> {
+  const f = filterSql(filter, "$1");
+  const { rows } = await db.query<Change>(
+    `select txid::text as txid, position::text as position, sequin_id, sync_id, collection_id, upstream_id,
+            payload, ${isoTimestamp} as upstream_updated_at, deleted
+     from sequin_records
+     where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
+     order by txid, position
+     limit $4`,
+    [f.value, after.txid, after.position, limit],
+  );
+  return rows;
+}
+
+const digits = /^\d{1,20}$/;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A `COPY (select …) TO STDOUT` of the changes in (after, upto], in the column order a target's batch
+ * apply reads. COPY takes no parameters, so values are checked and inlined as literals here.
+ */
+export function copyChangesOutSql(filter: StreamFilter, after: Cursor, upto: Cursor): string {
+  for (const c of [after, upto]) {
+    if (!digits.test(c.txid) || !digits.test(c.position))
+      throw new Error("cursor values must be decimal integers");
+  }
+  let where: string;
+  if ("provider" in filter) {
+    where = `provider = '${filter.provider.replace(/'/g, "''")}'`;
+  } else {
+    if (!uuid.test(filter.syncId)) throw new Error("sync id must be a UUID");
+    where = `sync_id = '${filter.syncId}'`;
+  }
+  return `copy (select sequin_id, sync_id, collection_id, upstream_id, payload, ${isoTimestamp}, deleted
+    from sequin_records
+    where ${where} and (txid, position) > ('${after.txid}'::xid8, ${after.position})
+      and (txid, position) <= ('${upto.txid}'::xid8, ${upto.position})
+    order by txid, position) to stdout`;
+}
+
+/** The newest visible change for the filter: where a consumer's backfill ends. */
+export async function readStreamHead(db: Queryable, filter: StreamFilter): Promise<Cursor> {
+  const f = filterSql(filter, "$1");
+  const { rows } = await db.query<Cursor>(
+    `select txid::text as txid, position::text as position from sequin_records
+     where ${f.sql} and ${visible} order by txid desc, position desc limit 1`,
+    [f.value],
+  );
+  return rows[0] ?? streamStart;
+}
+
+export interface Pending {
+  /** changes after the cursor, counted up to `cap` */
+  records: number;
+  /** when the oldest of them entered the stream, or null when none is pending */
+  oldestChangedAt: Date | null;
+}
+
+/** What a reader at `after` still has to consume. Counting stops at `cap` to stay cheap on big backlogs. */
+export async function readPending(
+  db: Queryable,
+  filter: StreamFilter,
+  after: Cursor,
+  cap: number,
+): Promise<Pending> {
+  const f = filterSql(filter, "$1");
+  const { rows } = await db.query<{ records: number; oldest: Date | null }>(
+    `select
+       (select count(*)::int from (select 1 from sequin_records
+          where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) limit $4) capped) as records,
+       (select changed_at from sequin_records
+          where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint)
+          order by txid, position limit 1) as oldest`,
+    [f.value, after.txid, after.position, cap],
+  );
+  return { records: rows[0]!.records, oldestChangedAt: rows[0]!.oldest };
+}

@@ -1,0 +1,32 @@
+/** The record stream: syncs, ingest, ordered reading and wake-ups. The only module other folders import. */
+
+export {
+  type Change,
+  type ChangeKey,
+  type Cursor,
+  compareCursors,
+  copyChangesOutSql,
+  type Pending,
+  readChangeKeys,
+  readChanges,
+  readPending,
+  readStreamHead,
+  type StreamFilter,
+  streamStart,
+} from "./change-queries.js";
+export { ingest, timestampMicros } from "./ingest.js";
+export { lookupRecords } from "./records.js";
+export { sequinId } from "./sequin-id.js";
+export { StreamListener, type WakeFilter } from "./stream-listener.js";
+export { notifyStreamChanged, streamChannel } from "./stream-notifier.js";
+export * from "./stream-schemas.js";
+export type { Queryable } from "./sync-queries.js";
+export {
+  createSync,
+  deleteSync,
+  getSync,
+  inTransaction,
+  listSyncs,
+  removeCollection,
+  updateSync,
+} from "./syncs.js";

@@ -1,0 +1,16 @@
+/** Looking up records in a sync's stream by collection and upstream id. */
+
+import type { z } from "zod";
+import { selectRecords } from "./record-queries.js";
+import type { recordLookupQuerySchema, StreamRecord } from "./stream-schemas.js";
+import type { Queryable } from "./sync-queries.js";
+import { getSyncRow } from "./syncs.js";
+
+export async function lookupRecords(
+  db: Queryable,
+  syncId: string,
+  query: z.infer<typeof recordLookupQuerySchema>,
+): Promise<StreamRecord[]> {
+  await getSyncRow(db, syncId);
+  return selectRecords(db, syncId, { ...query, limit: query.limit ?? 100 });
+}

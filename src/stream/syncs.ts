@@ -1,0 +1,126 @@
+/**
+ * Syncs: one account of one API provider, with its collections. Removing a sync or a collection stops
+ * forwarding its records (they leave the stream) but never deletes rows in any target.
+ */
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { conflict, notFound, type SequinError } from "../errors.js";
+import type { NewSync, Sync, SyncPatch } from "./stream-schemas.js";
+import {
+  deleteCollectionRecords,
+  deleteSyncRow,
+  insertSync,
+  type Queryable,
+  type SyncRow,
+  selectSync,
+  selectSyncs,
+  updateSyncRow,
+} from "./sync-queries.js";
+
+function toSync(row: SyncRow): Sync {
+  const { removed_collections: _removed, ...sync } = row;
+  return sync;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === "23505";
+}
+
+function duplicateName(name: string): SequinError {
+  return conflict(`a sync named ${JSON.stringify(name)} already exists: sync names are unique`);
+}
+
+export async function createSync(db: Queryable, input: NewSync): Promise<Sync> {
+  try {
+    const row = await insertSync(db, {
+      id: randomUUID(),
+      name: input.name,
+      provider: input.provider,
+      collections: [...new Set(input.collections ?? [])],
+      external_id: input.external_id ?? null,
+      metadata: input.metadata ?? {},
+    });
+    return toSync(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicateName(input.name);
+    throw error;
+  }
+}
+
+export async function listSyncs(db: Queryable): Promise<Sync[]> {
+  return (await selectSyncs(db)).map(toSync);
+}
+
+export async function getSyncRow(db: Queryable, id: string): Promise<SyncRow> {
+  const row = await selectSync(db, id);
+  if (!row) throw notFound("sync", id);
+  return row;
+}
+
+export async function getSync(db: Queryable, id: string): Promise<Sync> {
+  return toSync(await getSyncRow(db, id));
+}
+
+/**
+ * Updates name, external id, metadata or the collection list. Collections left out of a new list are
+ * removed (as by removeCollection); collections added back are forwarded again from then on.
+ */
+export async function updateSync(pool: pg.Pool, id: string, patch: SyncPatch): Promise<Sync> {
+  return inTransaction(pool, async (client) => {
+    const current = await getSyncRow(client, id);
+    const collections = patch.collections ? [...new Set(patch.collections)] : current.collections;
+    const dropped = current.collections.filter((c) => !collections.includes(c));
+    const removed = [...new Set([...current.removed_collections, ...dropped])].filter(
+      (c) => !collections.includes(c),
+    );
+    try {
+      const row = await updateSyncRow(client, id, {
+        name: patch.name ?? current.name,
+        collections,
+        removed_collections: removed,
+        external_id: patch.external_id === undefined ? current.external_id : patch.external_id,
+        metadata: patch.metadata ?? current.metadata,
+      });
+      for (const collection of dropped) await deleteCollectionRecords(client, id, collection);
+      return toSync(row!);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(patch.name ?? current.name);
+      throw error;
+    }
+  });
+}
+
+export async function deleteSync(db: Queryable, id: string): Promise<void> {
+  if (!(await deleteSyncRow(db, id))) throw notFound("sync", id);
+}
+
+/** Stops forwarding one collection; its rows in targets stay. Ingest into it is refused until re-added. */
+export async function removeCollection(pool: pg.Pool, syncId: string, collectionId: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    const current = await getSyncRow(client, syncId);
+    const known =
+      current.collections.includes(collectionId) || current.removed_collections.includes(collectionId);
+    if (!known) throw notFound(`collection ${JSON.stringify(collectionId)} of sync`, syncId);
+    await updateSyncRow(client, syncId, {
+      ...current,
+      collections: current.collections.filter((c) => c !== collectionId),
+      removed_collections: [...new Set([...current.removed_collections, collectionId])],
+    });
+    await deleteCollectionRecords(client, syncId, collectionId);
+  });
+}
+
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
