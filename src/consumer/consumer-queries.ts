@@ -1,0 +1,283 @@
+/** SQL for consumers: definitions, leases, fenced position commits and lifecycle events. */
+import type { Cursor, Queryable } from "../stream/index.js";
+import type { ConsumerState } from "./consumer-lifecycle.js";
+
+export interface ConsumerRow {
+  id: string;
+  name: string;
+  target_id: string;
+  filter_provider: string | null;
+  filter_sync_id: string | null;
+  table_schema: string;
+  table_name: string;
+  desired: "inactive" | "active" | "paused";
+  state: ConsumerState;
+  state_changed_at: Date;
+  cursor_txid: string;
+  cursor_position: string;
+  backfill_head_txid: string | null;
+  backfill_head_position: string | null;
+  backfill_total: string | null;
+  backfill_done: string;
+  upserted: string;
+  deleted: string;
+  last_applied_at: Date | null;
+  last_error: LastError | null;
+  lag_alert_seconds: number | null;
+  lease_owner: string | null;
+  lease_fence: string;
+  lease_expires_at: Date | null;
+  inserted_at: Date;
+  updated_at: Date;
+}
+
+export interface LastError {
+  message: string;
+  sqlstate?: string;
+  record?: { sequin_id: string; collection_id: string; upstream_id: string };
+  at: string;
+}
+
+const columns = `id, name, target_id, filter_provider, filter_sync_id, table_schema, table_name, desired, state,
+  state_changed_at, cursor_txid::text, cursor_position::text, backfill_head_txid::text,
+  backfill_head_position::text, backfill_total::text, backfill_done::text, upserted::text, deleted::text,
+  last_applied_at, last_error, lag_alert_seconds, lease_owner, lease_fence::text, lease_expires_at, inserted_at,
+  updated_at`;
+
+export interface NewConsumerRow {
+  id: string;
+  name: string;
+  target_id: string;
+  filter_provider: string | null;
+  filter_sync_id: string | null;
+  table_schema: string;
+  table_name: string;
+  lag_alert_seconds: number | null;
+}
+
+export async function insertConsumer(db: Queryable, c: NewConsumerRow): Promise<ConsumerRow> {
+  const { rows } = await db.query<ConsumerRow>(
+    `insert into sequin_consumers
+       (id, name, target_id, filter_provider, filter_sync_id, table_schema, table_name, lag_alert_seconds)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${columns}`,
+    [
+      c.id,
+      c.name,
+      c.target_id,
+      c.filter_provider,
+      c.filter_sync_id,
+      c.table_schema,
+      c.table_name,
+      c.lag_alert_seconds,
+    ],
+  );
+  return rows[0]!;
+}
+
+export async function selectConsumers(db: Queryable): Promise<ConsumerRow[]> {
+  const { rows } = await db.query<ConsumerRow>(
+    `select ${columns} from sequin_consumers order by inserted_at, id`,
+  );
+  return rows;
+}
+
+export async function selectConsumer(db: Queryable, id: string): Promise<ConsumerRow | undefined> {
+  const { rows } = await db.query<ConsumerRow>(`select ${columns} from sequin_consumers where id = $1`, [id]);
+  return rows[0];
+}
+
+export async function selectConsumersOfTarget(db: Queryable, targetId: string): Promise<ConsumerRow[]> {
+  const { rows } = await db.query<ConsumerRow>(
+    `select ${columns} from sequin_consumers where target_id = $1`,
+    [targetId],
+  );
+  return rows;
+}
+
+/** Definition changes. Changing the filter or table restarts forwarding from the stream's start. */
+export async function updateConsumerDefinition(
+  db: Queryable,
+  id: string,
+  c: Omit<NewConsumerRow, "id">,
+  resetPosition: boolean,
+): Promise<ConsumerRow | undefined> {
+  const { rows } = await db.query<ConsumerRow>(
+    `update sequin_consumers set name = $2, target_id = $3, filter_provider = $4, filter_sync_id = $5,
+       table_schema = $6, table_name = $7, lag_alert_seconds = $8, updated_at = now(),
+       cursor_txid = case when $9 then '0'::xid8 else cursor_txid end,
+       cursor_position = case when $9 then 0 else cursor_position end,
+       backfill_done = case when $9 then 0 else backfill_done end,
+       lease_fence = case when $9 then lease_fence + 1 else lease_fence end
+     where id = $1 returning ${columns}`,
+    [
+      id,
+      c.name,
+      c.target_id,
+      c.filter_provider,
+      c.filter_sync_id,
+      c.table_schema,
+      c.table_name,
+      c.lag_alert_seconds,
+      resetPosition,
+    ],
+  );
+  return rows[0];
+}
+
+export async function deleteConsumerRow(db: Queryable, id: string): Promise<boolean> {
+  return ((await db.query("delete from sequin_consumers where id = $1", [id])).rowCount ?? 0) === 1;
+}
+
+/** Start or resume: the user wants the consumer running. `head` is set only on the first start. */
+export async function activateConsumer(
+  db: Queryable,
+  id: string,
+  state: ConsumerState,
+  head: { cursor: Cursor; total: number } | null,
+): Promise<ConsumerRow | undefined> {
+  const { rows } = await db.query<ConsumerRow>(
+    `update sequin_consumers set desired = 'active', state = $2, state_changed_at = now(), updated_at = now(),
+       backfill_head_txid = case when $3::boolean then $4::xid8 else backfill_head_txid end,
+       backfill_head_position = case when $3::boolean then $5::bigint else backfill_head_position end,
+       backfill_total = case when $3::boolean then $6::bigint else backfill_total end
+     where id = $1 returning ${columns}`,
+    [id, state, head !== null, head?.cursor.txid ?? null, head?.cursor.position ?? null, head?.total ?? null],
+  );
+  return rows[0];
+}
+
+export async function pauseConsumerRow(db: Queryable, id: string): Promise<ConsumerRow | undefined> {
+  const { rows } = await db.query<ConsumerRow>(
+    `update sequin_consumers set desired = 'paused', state = 'paused', state_changed_at = now(), updated_at = now()
+     where id = $1 returning ${columns}`,
+    [id],
+  );
+  return rows[0];
+}
+
+export async function insertConsumerEvent(
+  db: Queryable,
+  e: { consumerId: string; from: ConsumerState; to: ConsumerState; note: string | null },
+): Promise<void> {
+  await db.query(
+    "insert into sequin_consumer_events (consumer_id, from_state, to_state, note) values ($1, $2, $3, $4)",
+    [e.consumerId, e.from, e.to, e.note],
+  );
+}
+
+export interface ConsumerEventRow {
+  at: Date;
+  from_state: ConsumerState;
+  to_state: ConsumerState;
+  note: string | null;
+}
+
+export async function selectConsumerEvents(
+  db: Queryable,
+  id: string,
+  limit: number,
+): Promise<ConsumerEventRow[]> {
+  const { rows } = await db.query<ConsumerEventRow>(
+    "select at, from_state, to_state, note from sequin_consumer_events where consumer_id = $1 order by id desc limit $2",
+    [id, limit],
+  );
+  return rows;
+}
+
+// ---- leases: one worker owns a consumer at a time; fences make a stale owner's writes fail ----
+
+/** Takes consumers that should run and are unowned or whose lease expired; returns them with their fence. */
+export async function claimConsumers(
+  db: Queryable,
+  owner: string,
+  leaseSeconds: number,
+): Promise<ConsumerRow[]> {
+  const { rows } = await db.query<ConsumerRow>(
+    `update sequin_consumers set lease_owner = $1, lease_fence = lease_fence + 1,
+       lease_expires_at = now() + make_interval(secs => $2)
+     where desired = 'active' and (lease_owner is null or lease_expires_at < now())
+     returning ${columns}`,
+    [owner, leaseSeconds],
+  );
+  return rows;
+}
+
+/** Extends this owner's leases; returns the ids still held (with the fence each was claimed under). */
+export async function renewLeases(
+  db: Queryable,
+  owner: string,
+  leaseSeconds: number,
+): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; fence: string; desired: string }>(
+    `update sequin_consumers set lease_expires_at = now() + make_interval(secs => $2)
+     where lease_owner = $1 returning id, lease_fence::text as fence, desired`,
+    [owner, leaseSeconds],
+  );
+  return new Map(rows.filter((r) => r.desired === "active").map((r) => [r.id, r.fence]));
+}
+
+export async function releaseLease(db: Queryable, id: string, owner: string, fence: string): Promise<void> {
+  await db.query(
+    "update sequin_consumers set lease_owner = null, lease_expires_at = null where id = $1 and lease_owner = $2 and lease_fence = $3",
+    [id, owner, fence],
+  );
+}
+
+/**
+ * Records a committed batch: moves the cursor and adds to the counters, only while the fence still matches.
+ * Returns false when another worker took the consumer over.
+ */
+export async function commitPosition(
+  db: Queryable,
+  p: { id: string; fence: string; cursor: Cursor; upserted: number; deleted: number; applied: number },
+): Promise<boolean> {
+  const result = await db.query(
+    `update sequin_consumers set cursor_txid = $3::xid8, cursor_position = $4, upserted = upserted + $5,
+       deleted = deleted + $6, backfill_done = backfill_done + $7,
+       last_applied_at = case when $5 + $6 > 0 then now() else last_applied_at end
+     where id = $1 and lease_fence = $2 and (cursor_txid, cursor_position) <= ($3::xid8, $4::bigint)`,
+    [p.id, p.fence, p.cursor.txid, p.cursor.position, p.upserted, p.deleted, p.applied],
+  );
+  return result.rowCount === 1;
+}
+
+/** A runner's state change, guarded so it never overrides a pause and never writes after losing the lease. */
+export async function updateRunnerState(
+  db: Queryable,
+  p: {
+    id: string;
+    fence: string;
+    state: ConsumerState;
+    lastError: LastError | null;
+    finishBackfill: boolean;
+  },
+): Promise<boolean> {
+  const result = await db.query(
+    `update sequin_consumers set state = $3, state_changed_at = now(), last_error = $4,
+       backfill_head_txid = case when $5 then null else backfill_head_txid end,
+       backfill_head_position = case when $5 then null else backfill_head_position end
+     where id = $1 and lease_fence = $2 and desired = 'active'`,
+    [p.id, p.fence, p.state, p.lastError, p.finishBackfill],
+  );
+  return result.rowCount === 1;
+}
+
+export async function updateLastError(
+  db: Queryable,
+  id: string,
+  fence: string,
+  lastError: LastError | null,
+): Promise<void> {
+  await db.query("update sequin_consumers set last_error = $3 where id = $1 and lease_fence = $2", [
+    id,
+    fence,
+    lastError,
+  ]);
+}
+
+export async function selectSyncProvider(db: Queryable, syncId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ provider: string }>("select provider from sequin_syncs where id = $1", [
+    syncId,
+  ]);
+  return rows[0]?.provider;
+}

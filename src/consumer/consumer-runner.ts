@@ -1,0 +1,416 @@
+/**
+ * Runs one consumer: read the next batch of change keys after its position → copy those changes from the
+ * store straight into the target (no parsing in Node) → advance the position once the target committed →
+ * wait for a wake-up. Backfill and live are the same loop; "backfilling" ends when the position first
+ * reaches the stream head seen at start.
+ *
+ * Failures: an unreachable target moves the consumer to waiting_for_target and probes it with capped
+ * backoff; a write the target refuses is isolated by splitting the batch, everything before it is applied,
+ * and the consumer stays failing on that record (later versions wait behind it), retrying with backoff.
+ */
+import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import type { Logger } from "pino";
+import {
+  type ChangeKey,
+  type Cursor,
+  compareCursors,
+  copyChangesOutSql,
+  readChangeKeys,
+  type StreamFilter,
+} from "../stream/index.js";
+import { applyBatch, classifyTargetError, type TableName } from "../targets/postgres/index.js";
+import {
+  type ConsumerEvent,
+  type ConsumerState,
+  type RunningPhase,
+  transition,
+} from "./consumer-lifecycle.js";
+import {
+  commitPosition,
+  insertConsumerEvent,
+  type LastError,
+  updateLastError,
+  updateRunnerState,
+} from "./consumer-queries.js";
+
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+export interface RunnerOptions {
+  batchSize: number;
+  /** Backstop when a wake-up is lost. */
+  pollIntervalMs: number;
+  /** Probing an unreachable target. */
+  probeBackoff: Backoff;
+  /** Retrying a refused write or a store error. */
+  retryBackoff: Backoff;
+}
+
+export const defaultRunnerOptions: RunnerOptions = {
+  batchSize: 10_000,
+  pollIntervalMs: 1000,
+  probeBackoff: { initialMs: 250, maxMs: 30_000 },
+  retryBackoff: { initialMs: 1000, maxMs: 60_000 },
+};
+
+export interface ConsumerAssignment {
+  id: string;
+  name: string;
+  fence: string;
+  filter: StreamFilter;
+  table: TableName;
+  cursor: Cursor;
+  state: ConsumerState;
+  /** Where backfilling ends; null once the consumer is live. */
+  backfillHead: Cursor | null;
+}
+
+export interface BatchApplied {
+  consumerId: string;
+  upserted: number;
+  deleted: number;
+  rows: number;
+  seconds: number;
+}
+
+export interface RunnerDeps {
+  store: pg.Pool;
+  /** A new connection to the consumer's target. */
+  connectTarget: () => Promise<pg.Client>;
+  log: Logger;
+  onBatch?: (batch: BatchApplied) => void;
+  onError?: (consumerId: string, error: { kind: string; sqlstate?: string }) => void;
+}
+
+export interface RunnerSnapshot {
+  id: string;
+  state: ConsumerState;
+  cursor: Cursor;
+  lastError: LastError | null;
+}
+
+class LostLease extends Error {}
+class StoreFailed extends Error {}
+/** The target refuses this one record; everything before it was applied. */
+class RecordRefused extends Error {
+  constructor(
+    readonly record: ChangeKey,
+    readonly sqlstate: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConsumerRunner {
+  private state: ConsumerState;
+  private cursor: Cursor;
+  private backfillHead: Cursor | null;
+  private lastError: LastError | null = null;
+  private target: pg.Client | undefined;
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private loop: Promise<void> | undefined;
+  private retryDelayMs: number;
+
+  constructor(
+    private readonly assignment: ConsumerAssignment,
+    private readonly deps: RunnerDeps,
+    private readonly options: RunnerOptions = defaultRunnerOptions,
+  ) {
+    this.state = assignment.state;
+    this.cursor = assignment.cursor;
+    this.backfillHead = assignment.backfillHead;
+    this.retryDelayMs = options.retryBackoff.initialMs;
+  }
+
+  get id(): string {
+    return this.assignment.id;
+  }
+
+  get fence(): string {
+    return this.assignment.fence;
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((error) => {
+      this.deps.log.error({ consumer: this.assignment.name, err: error }, "consumer runner crashed");
+    });
+  }
+
+  /** Cuts the current wait short: new changes may be there. */
+  notify(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Lets the batch in flight finish (or roll back), then returns. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    await this.loop;
+    await this.closeTarget();
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  snapshot(): RunnerSnapshot {
+    return { id: this.assignment.id, state: this.state, cursor: this.cursor, lastError: this.lastError };
+  }
+
+  private get phase(): RunningPhase {
+    return this.backfillHead === null ? "live" : "backfilling";
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const keys = await readChangeKeys(
+          this.deps.store,
+          this.assignment.filter,
+          this.cursor,
+          this.options.batchSize,
+        );
+        if (keys.length > 0) {
+          await this.applyKeys(keys);
+          if (this.state === "failing" || this.state === "waiting_for_target")
+            await this.on("write_succeeded");
+          this.retryDelayMs = this.options.retryBackoff.initialMs;
+        }
+        if (this.backfillHead && compareCursors(this.cursor, this.backfillHead) >= 0) {
+          this.backfillHead = null;
+          await this.on("caught_up", null, true);
+        }
+        if (keys.length < this.options.batchSize) await this.wait(this.options.pollIntervalMs);
+      } catch (error) {
+        await this.handleFailure(error);
+      }
+    }
+  }
+
+  /** Applies keys in order; on a refused write, splits to apply everything before the one bad record. */
+  private async applyKeys(keys: ChangeKey[]): Promise<void> {
+    try {
+      await this.applyRange(keys);
+    } catch (error) {
+      if (error instanceof LostLease || error instanceof StoreFailed) throw error;
+      const classified = classifyTargetError(error);
+      if (classified.kind !== "refused") throw error;
+      if (keys.length === 1) throw new RecordRefused(keys[0]!, classified.sqlstate, classified.message);
+      const half = Math.ceil(keys.length / 2);
+      await this.applyKeys(keys.slice(0, half));
+      await this.applyKeys(keys.slice(half));
+    }
+  }
+
+  /** One target transaction for the changes in (cursor, last key]; then the fenced position commit. */
+  private async applyRange(keys: ChangeKey[]): Promise<void> {
+    const upto = keys.at(-1)!;
+    const started = process.hrtime.bigint();
+    const target = await this.connected();
+    const storeClient = await this.deps.store.connect();
+    let storeError: unknown;
+    let failed = false;
+    let result: Awaited<ReturnType<typeof applyBatch>>;
+    try {
+      const out = storeClient.query(copyTo(copyChangesOutSql(this.assignment.filter, this.cursor, upto)));
+      out.on("error", (error: unknown) => {
+        storeError ??= error;
+      });
+      result = await applyBatch(target, this.assignment.table, out);
+    } catch (error) {
+      failed = true;
+      if (storeError) throw new StoreFailed(`reading the stream failed: ${(storeError as Error).message}`);
+      throw error;
+    } finally {
+      // a COPY cut short leaves the store connection mid-protocol: discard it
+      storeClient.release(failed ? true : undefined);
+    }
+    const next = { txid: upto.txid, position: upto.position };
+    const committed = await commitPosition(this.deps.store, {
+      id: this.assignment.id,
+      fence: this.assignment.fence,
+      cursor: next,
+      upserted: result.upserted,
+      deleted: result.deleted,
+      applied: this.backfillHead ? result.rows : 0,
+    });
+    if (!committed) throw new LostLease("another worker owns this consumer now");
+    this.cursor = next;
+    this.deps.onBatch?.({
+      consumerId: this.assignment.id,
+      upserted: result.upserted,
+      deleted: result.deleted,
+      rows: result.rows,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    });
+  }
+
+  private async connected(): Promise<pg.Client> {
+    if (this.target) return this.target;
+    const client = await this.deps.connectTarget();
+    // a connection that dies while idle must not crash the process; the next batch reconnects
+    client.on("error", () => {
+      if (this.target === client) this.target = undefined;
+    });
+    this.target = client;
+    return client;
+  }
+
+  private async closeTarget(): Promise<void> {
+    const client = this.target;
+    this.target = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private async handleFailure(error: unknown): Promise<void> {
+    const log = this.deps.log;
+    if (error instanceof LostLease) {
+      log.warn({ consumer: this.assignment.name }, "consumer taken over by another worker; stopping here");
+      this.stopping = true;
+      return;
+    }
+    if (error instanceof StoreFailed) {
+      log.error({ consumer: this.assignment.name, err: error.message }, "store unavailable; retrying");
+      this.deps.onError?.(this.assignment.id, { kind: "store" });
+      await this.wait(this.nextRetryDelay());
+      return;
+    }
+    if (error instanceof RecordRefused) {
+      const r = error.record;
+      const message = `the target refused record ${r.collection_id}/${r.upstream_id} (sequin_id ${r.sequin_id})${
+        error.sqlstate ? ` with SQLSTATE ${error.sqlstate}` : ""
+      }: ${error.message}`;
+      this.deps.onError?.(this.assignment.id, {
+        kind: "refused",
+        ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
+      });
+      await this.on("write_refused", {
+        message,
+        ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
+        record: { sequin_id: r.sequin_id, collection_id: r.collection_id, upstream_id: r.upstream_id },
+        at: new Date().toISOString(),
+      });
+      await this.wait(this.nextRetryDelay());
+      return;
+    }
+    const classified = classifyTargetError(error);
+    this.deps.onError?.(this.assignment.id, {
+      kind: classified.kind,
+      ...(classified.sqlstate ? { sqlstate: classified.sqlstate } : {}),
+    });
+    await this.closeTarget();
+    if (classified.kind === "unreachable") {
+      await this.on("target_unreachable", {
+        message: `target unreachable: ${classified.message}`,
+        at: new Date().toISOString(),
+      });
+      await this.probeUntilReachable();
+      return;
+    }
+    log.warn({ consumer: this.assignment.name, err: classified.message }, "transient target error; retrying");
+    await this.wait(this.options.retryBackoff.initialMs);
+  }
+
+  /** Probes the target with capped exponential backoff until it answers, then resumes from the position. */
+  private async probeUntilReachable(): Promise<void> {
+    let delay = this.options.probeBackoff.initialMs;
+    while (!this.stopping) {
+      await this.wait(delay, false);
+      if (this.stopping) return;
+      try {
+        const client = await this.connected();
+        await client.query("select 1");
+        await this.on("target_reachable");
+        return;
+      } catch (error) {
+        await this.closeTarget();
+        const message = `target unreachable: ${classifyTargetError(error).message}`;
+        if (message !== this.lastError?.message) {
+          this.lastError = { message, at: new Date().toISOString() };
+          await updateLastError(
+            this.deps.store,
+            this.assignment.id,
+            this.assignment.fence,
+            this.lastError,
+          ).catch(() => {});
+        }
+        delay = Math.min(delay * 2, this.options.probeBackoff.maxMs);
+      }
+    }
+  }
+
+  private nextRetryDelay(): number {
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.options.retryBackoff.maxMs);
+    return delay;
+  }
+
+  /** Moves through the lifecycle table, persisting and logging each real transition. */
+  private async on(
+    event: ConsumerEvent,
+    lastError: LastError | null = null,
+    finishBackfill = false,
+  ): Promise<void> {
+    const next = transition(this.state, event, this.phase);
+    if (!next.ok) return;
+    const from = this.state;
+    const keepError = next.state === from && lastError === null ? this.lastError : lastError;
+    if (next.state === from && keepError === this.lastError && !finishBackfill) return;
+    const written = await updateRunnerState(this.deps.store, {
+      id: this.assignment.id,
+      fence: this.assignment.fence,
+      state: next.state,
+      lastError: keepError,
+      finishBackfill,
+    });
+    if (!written) {
+      // paused by the user or taken over: the supervisor stops this runner
+      this.stopping = true;
+      return;
+    }
+    this.state = next.state;
+    this.lastError = keepError;
+    if (next.state !== from) {
+      const note = keepError?.message ?? null;
+      await insertConsumerEvent(this.deps.store, {
+        consumerId: this.assignment.id,
+        from,
+        to: next.state,
+        note,
+      });
+      this.deps.log.info(
+        { consumer: this.assignment.name, from, to: next.state, event, note },
+        "consumer state changed",
+      );
+    }
+  }
+
+  /** Sleeps up to `ms`, or until notify() when `wakeable`. */
+  private async wait(ms: number, wakeable = true): Promise<void> {
+    if (this.stopping) return;
+    if (wakeable && this.woken) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        resolve();
+      }
+      this.wakeUp = () => {
+        if (wakeable || self.stopping) done();
+      };
+    });
+    this.woken = false;
+  }
+}

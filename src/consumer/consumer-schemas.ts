@@ -1,0 +1,104 @@
+/** Consumer shapes at the door and in answers: one set of zod schemas for validation, types and OpenAPI. */
+import { z } from "zod";
+import { validateIdentifier } from "../targets/postgres/index.js";
+
+const identifier = (field: string) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = validateIdentifier(value, field);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+export const consumerFilterSchema = z
+  .union([z.strictObject({ provider: z.string().min(1).max(255) }), z.strictObject({ sync_id: z.uuid() })])
+  .meta({
+    id: "ConsumerFilter",
+    description: "every sync of a provider (including later ones), or one sync",
+  });
+
+export const tableNameSchema = z
+  .strictObject({ schema: identifier("table.schema"), name: identifier("table.name") })
+  .meta({ id: "TableName" });
+
+export const newConsumerSchema = z.strictObject({
+  name: z.string().min(1).max(255),
+  target_id: z.uuid(),
+  filter: consumerFilterSchema,
+  table: tableNameSchema,
+  lag_alert_seconds: z.number().int().min(1).max(2_592_000).nullable().optional(),
+});
+
+export type NewConsumer = z.infer<typeof newConsumerSchema>;
+
+export const consumerPatchSchema = newConsumerSchema.partial();
+export type ConsumerPatch = z.infer<typeof consumerPatchSchema>;
+
+const checkSchema = z.object({
+  name: z.string(),
+  status: z.enum(["healthy", "unhealthy"]),
+  error: z.string().optional(),
+});
+
+export const healthSchema = z
+  .object({
+    status: z.enum(["healthy", "unhealthy"]),
+    notes: z.array(z.string()),
+    checks: z.array(checkSchema),
+    time: z.string(),
+  })
+  .meta({ id: "Health" });
+
+export const consumerSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    target_id: z.uuid(),
+    filter: z.union([z.object({ provider: z.string() }), z.object({ sync_id: z.string() })]),
+    table: z.object({ schema: z.string(), name: z.string() }),
+    create_table_sql: z.string(),
+    state: z.enum(["inactive", "backfilling", "live", "paused", "waiting_for_target", "failing"]),
+    health: healthSchema,
+    lag: z.object({ records: z.number().int(), seconds: z.number() }),
+    stats: z.object({
+      upserted: z.number().int(),
+      deleted: z.number().int(),
+      last_applied_at: z.string().nullable(),
+    }),
+    backfill: z
+      .object({ total: z.number().int(), done: z.number().int(), progress: z.number() })
+      .nullable()
+      .describe("while backfilling: records at start and applied so far"),
+    last_error: z
+      .object({
+        message: z.string(),
+        sqlstate: z.string().optional(),
+        record: z
+          .object({ sequin_id: z.string(), collection_id: z.string(), upstream_id: z.string() })
+          .optional(),
+        at: z.string(),
+      })
+      .nullable(),
+    lag_alert_seconds: z.number().int().nullable(),
+    state_changed_at: z.string(),
+    inserted_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: "Consumer" });
+
+export type ConsumerView = z.infer<typeof consumerSchema>;
+
+export const tableFindingSchema = z
+  .object({
+    kind: z.string(),
+    column: z.string().optional(),
+    expected: z.string().optional(),
+    found: z.string().optional(),
+    fix_sql: z.string().optional(),
+    message: z.string(),
+  })
+  .meta({ id: "TableFinding" });
+
+export const verifyResultSchema = z
+  .object({ ok: z.boolean(), problems: z.array(tableFindingSchema), warnings: z.array(tableFindingSchema) })
+  .meta({ id: "VerifyResult" });
+
+export type VerifyResult = z.infer<typeof verifyResultSchema>;

@@ -1,0 +1,252 @@
+/**
+ * Postgres consumers as the API, CLI, console and config file see them: define, verify, start, pause,
+ * resume, change and delete. Runners live in the ConsumerWorker; this module only changes what is stored
+ * and pokes the worker so it acts at once.
+ */
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { conflict, notFound, SequinError, validationError } from "../errors.js";
+import { readPending, readStreamHead, streamStart } from "../stream/index.js";
+import { verifyTable } from "../targets/postgres/index.js";
+import { type ConsumerEvent, transition } from "./consumer-lifecycle.js";
+import {
+  activateConsumer,
+  type ConsumerEventRow,
+  type ConsumerRow,
+  deleteConsumerRow,
+  insertConsumer,
+  insertConsumerEvent,
+  pauseConsumerRow,
+  selectConsumer,
+  selectConsumerEvents,
+  selectConsumers,
+  updateConsumerDefinition,
+} from "./consumer-queries.js";
+import type { ConsumerPatch, ConsumerView, NewConsumer, VerifyResult } from "./consumer-schemas.js";
+import { consumerView, filterOf } from "./consumer-view.js";
+
+/** What consumers need to know about targets. */
+export interface TargetAccess {
+  /** The target's name, or undefined when there is no such target. */
+  name(targetId: string): Promise<string | undefined>;
+  connect(targetId: string): Promise<pg.Client>;
+}
+
+export interface ConsumersDeps {
+  pool: pg.Pool;
+  targets: TargetAccess;
+  lagAlertSeconds: number;
+  /** The local worker, poked after a change so it claims or releases at once. */
+  worker?: { poke(): Promise<void> };
+}
+
+/** Pending changes are counted up to this many, to keep lag cheap on big backlogs. */
+export const pendingCountCap = 1_000_000;
+
+export class Consumers {
+  constructor(private readonly deps: ConsumersDeps) {}
+
+  async create(input: NewConsumer): Promise<ConsumerView> {
+    await this.requireTarget(input.target_id);
+    try {
+      const row = await insertConsumer(this.deps.pool, {
+        id: randomUUID(),
+        name: input.name,
+        target_id: input.target_id,
+        filter_provider: "provider" in input.filter ? input.filter.provider : null,
+        filter_sync_id: "sync_id" in input.filter ? input.filter.sync_id : null,
+        table_schema: input.table.schema,
+        table_name: input.table.name,
+        lag_alert_seconds: input.lag_alert_seconds ?? null,
+      });
+      return this.view(row);
+    } catch (error) {
+      throw uniqueName(error, input.name);
+    }
+  }
+
+  async list(): Promise<ConsumerView[]> {
+    const rows = await selectConsumers(this.deps.pool);
+    return Promise.all(rows.map((row) => this.view(row)));
+  }
+
+  async get(id: string): Promise<ConsumerView> {
+    return this.view(await this.row(id));
+  }
+
+  async events(id: string, limit = 50): Promise<ConsumerEventRow[]> {
+    await this.row(id);
+    return selectConsumerEvents(this.deps.pool, id, limit);
+  }
+
+  /** Changing the target, filter or table starts forwarding again from the stream's beginning. */
+  async update(id: string, patch: ConsumerPatch): Promise<ConsumerView> {
+    const current = await this.row(id);
+    if (patch.target_id) await this.requireTarget(patch.target_id);
+    const filter =
+      patch.filter ??
+      (current.filter_provider !== null
+        ? { provider: current.filter_provider }
+        : { sync_id: current.filter_sync_id! });
+    const next = {
+      name: patch.name ?? current.name,
+      target_id: patch.target_id ?? current.target_id,
+      filter_provider: "provider" in filter ? filter.provider : null,
+      filter_sync_id: "sync_id" in filter ? filter.sync_id : null,
+      table_schema: patch.table?.schema ?? current.table_schema,
+      table_name: patch.table?.name ?? current.table_name,
+      lag_alert_seconds:
+        patch.lag_alert_seconds === undefined ? current.lag_alert_seconds : patch.lag_alert_seconds,
+    };
+    const reset =
+      next.target_id !== current.target_id ||
+      next.filter_provider !== current.filter_provider ||
+      next.filter_sync_id !== current.filter_sync_id ||
+      next.table_schema !== current.table_schema ||
+      next.table_name !== current.table_name;
+    let row: ConsumerRow | undefined;
+    try {
+      row = await updateConsumerDefinition(this.deps.pool, id, next, reset);
+    } catch (error) {
+      throw uniqueName(error, next.name);
+    }
+    if (!row) throw notFound("consumer", id);
+    if (reset && row.state !== "inactive") {
+      const head = await this.backfillHead(row);
+      const state = row.desired === "paused" ? "paused" : "backfilling";
+      row = (await activateConsumer(this.deps.pool, id, state, head)) ?? row;
+      if (row.desired === "paused") await pauseConsumerRow(this.deps.pool, id);
+      await this.deps.worker?.poke();
+    }
+    return this.view(row);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await deleteConsumerRow(this.deps.pool, id))) throw notFound("consumer", id);
+    await this.deps.worker?.poke();
+  }
+
+  /** Compares the live table with the contract, connecting as the target's user. */
+  async verify(id: string): Promise<VerifyResult> {
+    return this.verifyRow(await this.row(id));
+  }
+
+  async start(id: string): Promise<ConsumerView> {
+    const row = await this.row(id);
+    const next = transition(row.state, "start", "backfilling");
+    if (!next.ok) throw conflict(next.reason);
+    if (row.state !== "inactive") return this.view(row);
+    const verification = await this.verifyRow(row);
+    if (!verification.ok) {
+      throw new SequinError(
+        "table_invalid",
+        `table "${row.table_schema}"."${row.table_name}" does not match the contract: ${verification.problems
+          .map((p) => p.message)
+          .join("; ")}`,
+        { details: { problems: verification.problems, warnings: verification.warnings } },
+      );
+    }
+    const head = await this.backfillHead(row);
+    const started = await activateConsumer(this.deps.pool, id, "backfilling", head);
+    await this.recordEvent(row, "backfilling", "started by a user");
+    await this.deps.worker?.poke();
+    return this.view(started ?? row);
+  }
+
+  async pause(id: string): Promise<ConsumerView> {
+    const row = await this.row(id);
+    const next = this.allowed(row, "pause");
+    if (next === row.state) return this.view(row);
+    const paused = await pauseConsumerRow(this.deps.pool, id);
+    await this.recordEvent(row, "paused", "paused by a user");
+    await this.deps.worker?.poke();
+    return this.view(paused ?? row);
+  }
+
+  async resume(id: string): Promise<ConsumerView> {
+    const row = await this.row(id);
+    const phase = row.backfill_head_txid !== null ? "backfilling" : "live";
+    const next = this.allowed(row, "resume", phase);
+    if (next === row.state) return this.view(row);
+    const resumed = await activateConsumer(this.deps.pool, id, next, null);
+    await this.recordEvent(row, next, "resumed by a user");
+    await this.deps.worker?.poke();
+    return this.view(resumed ?? row);
+  }
+
+  private allowed(row: ConsumerRow, event: ConsumerEvent, phase: "backfilling" | "live" = "live") {
+    const next = transition(row.state, event, phase);
+    if (!next.ok) throw conflict(next.reason);
+    return next.state;
+  }
+
+  private async recordEvent(row: ConsumerRow, to: ConsumerRow["state"], note: string): Promise<void> {
+    if (row.state !== to)
+      await insertConsumerEvent(this.deps.pool, { consumerId: row.id, from: row.state, to, note });
+  }
+
+  private async backfillHead(row: ConsumerRow) {
+    const filter = filterOf(row);
+    const [cursor, pending] = await Promise.all([
+      readStreamHead(this.deps.pool, filter),
+      readPending(this.deps.pool, filter, streamStart, pendingCountCap),
+    ]);
+    return { cursor, total: pending.records };
+  }
+
+  private async verifyRow(row: ConsumerRow): Promise<VerifyResult> {
+    let client: pg.Client;
+    try {
+      client = await this.deps.targets.connect(row.target_id);
+    } catch (error) {
+      throw new SequinError(
+        "target_unreachable",
+        `cannot connect to the target: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    try {
+      return await verifyTable(client, { schema: row.table_schema, name: row.table_name });
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  private async row(id: string): Promise<ConsumerRow> {
+    const row = await selectConsumer(this.deps.pool, id);
+    if (!row) throw notFound("consumer", id);
+    return row;
+  }
+
+  private async requireTarget(targetId: string): Promise<void> {
+    if (!(await this.deps.targets.name(targetId))) {
+      throw validationError({ target_id: [`no Postgres target has id ${targetId}`] });
+    }
+  }
+
+  private async view(row: ConsumerRow): Promise<ConsumerView> {
+    const [targetName, pending] = await Promise.all([
+      this.deps.targets.name(row.target_id),
+      readPending(
+        this.deps.pool,
+        filterOf(row),
+        { txid: row.cursor_txid, position: row.cursor_position },
+        pendingCountCap,
+      ),
+    ]);
+    return consumerView(row, {
+      targetName: targetName ?? row.target_id,
+      pending,
+      lagThresholdSeconds: this.deps.lagAlertSeconds,
+    });
+  }
+}
+
+function uniqueName(error: unknown, name: string): unknown {
+  if ((error as { code?: string }).code === "23505") {
+    return conflict(`a consumer named ${JSON.stringify(name)} already exists: consumer names are unique`);
+  }
+  return error;
+}

@@ -1,0 +1,18 @@
+/** Postgres consumers: definitions and lifecycle (Consumers), and the worker that runs them. */
+export {
+  type ConsumerEvent,
+  type ConsumerState,
+  consumerEvents,
+  consumerStates,
+  isRunning,
+  transition,
+} from "./consumer-lifecycle.js";
+export {
+  type BatchApplied,
+  ConsumerRunner,
+  defaultRunnerOptions,
+  type RunnerOptions,
+} from "./consumer-runner.js";
+export * from "./consumer-schemas.js";
+export { ConsumerWorker, defaultWorkerOptions, type WorkerOptions } from "./consumer-worker.js";
+export { Consumers, type ConsumersDeps, pendingCountCap, type TargetAccess } from "./consumers.js";

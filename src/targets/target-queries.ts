@@ -1,0 +1,66 @@
+/** SQL for registered Postgres targets. */
+import type { Queryable } from "../stream/index.js";
+
+export interface TargetRow {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  ssl: "disable" | "prefer" | "require" | "verify-full";
+  password_encrypted: Buffer;
+  inserted_at: Date;
+  updated_at: Date;
+}
+
+const columns = "id, name, host, port, database, username, ssl, password_encrypted, inserted_at, updated_at";
+
+export async function insertTarget(
+  db: Queryable,
+  t: Omit<TargetRow, "inserted_at" | "updated_at">,
+): Promise<TargetRow> {
+  const { rows } = await db.query<TargetRow>(
+    `insert into sequin_targets (id, name, host, port, database, username, ssl, password_encrypted)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${columns}`,
+    [t.id, t.name, t.host, t.port, t.database, t.username, t.ssl, t.password_encrypted],
+  );
+  return rows[0]!;
+}
+
+export async function selectTargets(db: Queryable): Promise<TargetRow[]> {
+  return (await db.query<TargetRow>(`select ${columns} from sequin_targets order by inserted_at, id`)).rows;
+}
+
+export async function selectTarget(db: Queryable, id: string): Promise<TargetRow | undefined> {
+  return (await db.query<TargetRow>(`select ${columns} from sequin_targets where id = $1`, [id])).rows[0];
+}
+
+export async function updateTargetRow(
+  db: Queryable,
+  t: Omit<TargetRow, "inserted_at" | "updated_at">,
+): Promise<TargetRow | undefined> {
+  const { rows } = await db.query<TargetRow>(
+    `update sequin_targets set name = $2, host = $3, port = $4, database = $5, username = $6, ssl = $7,
+       password_encrypted = $8, updated_at = now()
+     where id = $1 returning ${columns}`,
+    [t.id, t.name, t.host, t.port, t.database, t.username, t.ssl, t.password_encrypted],
+  );
+  return rows[0];
+}
+
+export async function deleteTargetRow(db: Queryable, id: string): Promise<boolean> {
+  return ((await db.query("delete from sequin_targets where id = $1", [id])).rowCount ?? 0) === 1;
+}
+
+export async function countConsumersOfTarget(
+  db: Queryable,
+  id: string,
+): Promise<{ total: number; waiting: number }> {
+  const { rows } = await db.query<{ total: number; waiting: number }>(
+    `select count(*)::int as total, count(*) filter (where state = 'waiting_for_target')::int as waiting
+     from sequin_consumers where target_id = $1`,
+    [id],
+  );
+  return rows[0]!;
+}

@@ -1,0 +1,135 @@
+/**
+ * A store, a target database prepared exactly as the seed's setup says (schema, least-privilege user,
+ * grants), and the consumer machinery wired together in-process, for consumer tests.
+ */
+import { randomBytes } from "node:crypto";
+import { after } from "node:test";
+import pg from "pg";
+import pino from "pino";
+import { Consumers, ConsumerWorker, type WorkerOptions } from "../../src/consumer/index.js";
+import { Targets } from "../../src/targets/index.js";
+import { setupSql } from "../../src/targets/postgres/index.js";
+import { Vault } from "../../src/vault/index.js";
+import { createDatabase, createTestStore, type TestStore } from "./database.js";
+
+export const fastWorkerOptions: WorkerOptions = {
+  leaseSeconds: 5,
+  tickMs: 100,
+  runner: {
+    batchSize: 1000,
+    pollIntervalMs: 200,
+    probeBackoff: { initialMs: 50, maxMs: 500 },
+    retryBackoff: { initialMs: 50, maxMs: 500 },
+  },
+};
+
+export interface TargetDatabase {
+  /** superuser URL of the target database */
+  adminUrl: string;
+  host: string;
+  port: number;
+  database: string;
+  schema: string;
+  user: string;
+  password: string;
+  admin: pg.Pool;
+}
+
+/** A target database with the seed's schema, user and grants, on the test server or the given one. */
+export async function createSeedTarget(serverUrl?: string): Promise<TargetDatabase> {
+  let adminUrl: string;
+  if (serverUrl) {
+    const name = `target_${randomBytes(5).toString("hex")}`;
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    await c.query(`create database ${name}`);
+    await c.end();
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    adminUrl = u.toString();
+  } else {
+    adminUrl = await createDatabase("target");
+  }
+  const url = new URL(adminUrl);
+  const suffix = randomBytes(4).toString("hex");
+  const target: TargetDatabase = {
+    adminUrl,
+    host: url.hostname,
+    port: Number(url.port),
+    database: url.pathname.slice(1),
+    schema: "sequin",
+    user: `sequin_${suffix}`,
+    password: randomBytes(12).toString("base64url"),
+    admin: new pg.Pool({ connectionString: adminUrl, max: 3 }),
+  };
+  target.admin.on("error", () => {});
+  await target.admin.query(
+    setupSql({
+      schema: target.schema,
+      user: target.user,
+      database: target.database,
+      password: target.password,
+    }),
+  );
+  after(async () => {
+    await target.admin.end();
+  });
+  return target;
+}
+
+export interface ConsumerWorld {
+  store: TestStore;
+  targets: Targets;
+  consumers: Consumers;
+  worker: ConsumerWorker;
+}
+
+export async function createConsumerWorld(
+  options: WorkerOptions = fastWorkerOptions,
+): Promise<ConsumerWorld> {
+  const store = await createTestStore();
+  const vault = Vault.fromKey(randomBytes(32));
+  const targets = new Targets(store.pool, vault);
+  const worker = new ConsumerWorker(
+    {
+      store: store.pool,
+      storeUrl: store.url,
+      log: pino({ level: "silent" }),
+      connectTarget: (id) => targets.connect(id),
+    },
+    options,
+  );
+  const consumers = new Consumers({ pool: store.pool, targets, lagAlertSeconds: 300, worker });
+  await worker.start();
+  after(() => worker.stop());
+  return { store, targets, consumers, worker };
+}
+
+/** The consumer's table must hold exactly the live records of the stream for its filter, newest versions. */
+export async function tableMatchesStream(
+  store: pg.Pool,
+  target: pg.Pool,
+  table: string,
+  filter: { provider: string } | { syncId: string },
+): Promise<{ missing: string[]; extra: string[]; stale: string[] }> {
+  const where = "provider" in filter ? "provider = $1" : "sync_id = $1";
+  const value = "provider" in filter ? filter.provider : filter.syncId;
+  const expected = await store.query<{ sequin_id: string; row: string }>(
+    `select sequin_id, concat_ws('|', sync_id, collection_id, upstream_id, payload::text,
+        to_char(upstream_updated_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')) as row
+     from sequin_records where ${where} and not deleted`,
+    [value],
+  );
+  const actual = await target.query<{ sequin_id: string; row: string }>(
+    `select sequin_id, concat_ws('|', sync_id, collection_id, upstream_id, payload::text,
+        to_char(upstream_updated_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')) as row
+     from ${table}`,
+  );
+  const want = new Map(expected.rows.map((r) => [r.sequin_id, r.row]));
+  const have = new Map(actual.rows.map((r) => [r.sequin_id, r.row]));
+  return {
+    missing: [...want.keys()].filter((k) => !have.has(k)),
+    extra: [...have.keys()].filter((k) => !want.has(k)),
+    stale: [...want].filter(([k, v]) => have.has(k) && have.get(k) !== v).map(([k]) => k),
+  };
+}
