@@ -47,6 +47,9 @@ export function compareCursors(a: Cursor, b: Cursor): number {
   return p === 0n ? 0 : p < 0n ? -1 : 1;
 }
 
+// Queries that return txid/position as text must order by the table's columns (r.txid), not by the
+// text output columns of the same name, which would sort "100" before "99".
+
 /** The keys of the next changes after `after`, oldest first: enough to plan and split a batch. */
 export async function readChangeKeys(
   db: Queryable,
@@ -57,9 +60,9 @@ export async function readChangeKeys(
   const f = filterSql(filter, "$1");
   const { rows } = await db.query<ChangeKey>(
     `select txid::text as txid, position::text as position, sequin_id, collection_id, upstream_id, deleted
-     from sequin_records
+     from sequin_records r
      where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
-     order by txid, position
+     order by r.txid, r.position
      limit $4`,
     [f.value, after.txid, after.position, limit],
   );
@@ -77,9 +80,9 @@ export async function readChanges(
   const { rows } = await db.query<Change>(
     `select txid::text as txid, position::text as position, sequin_id, sync_id, collection_id, upstream_id,
             payload, ${isoTimestamp} as upstream_updated_at, deleted
-     from sequin_records
+     from sequin_records r
      where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
-     order by txid, position
+     order by r.txid, r.position
      limit $4`,
     [f.value, after.txid, after.position, limit],
   );
@@ -116,8 +119,8 @@ export function copyChangesOutSql(filter: StreamFilter, after: Cursor, upto: Cur
 export async function readStreamHead(db: Queryable, filter: StreamFilter): Promise<Cursor> {
   const f = filterSql(filter, "$1");
   const { rows } = await db.query<Cursor>(
-    `select txid::text as txid, position::text as position from sequin_records
-     where ${f.sql} and ${visible} order by txid desc, position desc limit 1`,
+    `select txid::text as txid, position::text as position from sequin_records r
+     where ${f.sql} and ${visible} order by r.txid desc, r.position desc limit 1`,
     [f.value],
   );
   return rows[0] ?? streamStart;

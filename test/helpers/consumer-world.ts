@@ -3,13 +3,13 @@
  * grants), and the consumer machinery wired together in-process, for consumer tests.
  */
 import { randomBytes } from "node:crypto";
-import { after } from "node:test";
 import pg from "pg";
 import pino from "pino";
 import { Consumers, ConsumerWorker, type WorkerOptions } from "../../src/consumer/index.js";
 import { Targets } from "../../src/targets/index.js";
 import { setupSql } from "../../src/targets/postgres/index.js";
 import { Vault } from "../../src/vault/index.js";
+import { onCleanup } from "./cleanup.js";
 import { createDatabase, createTestStore, type TestStore } from "./database.js";
 
 export const fastWorkerOptions: WorkerOptions = {
@@ -71,7 +71,7 @@ export async function createSeedTarget(serverUrl?: string): Promise<TargetDataba
       password: target.password,
     }),
   );
-  after(async () => {
+  onCleanup(async () => {
     await target.admin.end();
   });
   return target;
@@ -101,7 +101,7 @@ export async function createConsumerWorld(
   );
   const consumers = new Consumers({ pool: store.pool, targets, lagAlertSeconds: 300, worker });
   await worker.start();
-  after(() => worker.stop());
+  onCleanup(() => worker.stop());
   return { store, targets, consumers, worker };
 }
 

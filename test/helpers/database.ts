@@ -4,9 +4,9 @@
  * own when the test stops or restarts it (see clusters.ts).
  */
 import { randomBytes } from "node:crypto";
-import { after } from "node:test";
 import pg from "pg";
 import { createStorePool } from "../../src/db/pool.js";
+import { onCleanup } from "./cleanup.js";
 
 export function testServerUrl(): string {
   const url = process.env.SEQUIN_TEST_SERVER_URL;
@@ -34,7 +34,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createDatabase(prefix = "t", template?: string): Promise<string> {
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   await admin((c) => c.query(`create database ${name}${template ? ` template ${template}` : ""}`));
-  after(async () => {
+  onCleanup(async () => {
     await admin((c) => c.query(`drop database if exists ${name} with (force)`));
   });
   return withDatabase(testServerUrl(), name);
@@ -51,6 +51,6 @@ export async function createTestStore(): Promise<TestStore> {
   if (!template) throw new Error("run tests with `npm test`: it builds the template database");
   const url = await createDatabase("store", template);
   const pool = createStorePool(url, { max: 10, applicationName: "sequin-test" });
-  after(() => pool.end());
+  onCleanup(() => pool.end());
   return { url, pool };
 }
