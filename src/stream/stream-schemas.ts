@@ -20,10 +20,22 @@ const identifier = (what: string) =>
 export const isoTimestampPattern =
   /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
+/** Date.parse rolls 2024-02-31 over to March; Postgres refuses it. Check the calendar ourselves. */
+function isRealDateTime(s: string): boolean {
+  const [year, month, day, hour, minute, second] = [0, 5, 8, 11, 14, 17].map((at, i) =>
+    Number(s.slice(at, at + (i === 0 ? 4 : 2))),
+  ) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return (
+    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
+    !Number.isNaN(Date.parse(s))
+  );
+}
+
 const timestamp = z
   .string()
   .regex(isoTimestampPattern, "must be an ISO-8601 timestamp with a time zone, e.g. 2024-05-01T12:00:00Z")
-  .refine((s) => !Number.isNaN(Date.parse(s)), "must be a real date and time");
+  .refine(isRealDateTime, "must be a real date and time");
 
 const plainObject = z.custom<Record<string, unknown>>(
   (value) => typeof value === "object" && value !== null && !Array.isArray(value),

@@ -1,0 +1,110 @@
+/**
+ * Every error answers with one envelope: `{code, summary, validation_errors?, ...details}`. This module
+ * maps what can go wrong in a request (our SequinErrors, request validation, fastify's own errors, store
+ * outages, bugs) to that envelope and its status.
+ */
+import type { FastifyError, FastifyInstance } from "fastify";
+import { z } from "zod";
+import { type ErrorCode, httpStatusByCode, SequinError } from "../errors.js";
+import { RequestValidationError, toSequinError } from "./request-validation.js";
+
+export const errorEnvelopeSchema = z
+  .looseObject({
+    code: z.string().describe("stable error code, see docs/errors.md"),
+    summary: z.string().describe("what happened and what to do"),
+    validation_errors: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe("field path (e.g. records[3].upstream_updated_at) → messages; only when input was invalid"),
+  })
+  .meta({ id: "Error" });
+
+export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
+
+export interface ErrorReply {
+  status: number;
+  body: ErrorEnvelope;
+}
+
+export function envelopeOf(error: SequinError, status = httpStatusByCode[error.code]): ErrorReply {
+  const body: ErrorEnvelope = { ...error.details, code: error.code, summary: error.message };
+  if (error.validationErrors) body.validation_errors = error.validationErrors;
+  return { status, body };
+}
+
+/** SQLSTATE classes and socket errors that mean the store cannot be reached right now. */
+function isStoreOutage(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") {
+    if (/^(08|53|57P0)/.test(code)) return true;
+    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE"].includes(code))
+      return true;
+  }
+  const message = (error as { message?: unknown }).message;
+  return (
+    typeof message === "string" &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end)/.test(
+      message,
+    )
+  );
+}
+
+/** Fastify's own client errors (bad JSON, body too large, …), by status. */
+function fastifyClientError(error: FastifyError): ErrorReply | undefined {
+  const status = error.statusCode;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  const codes: Record<number, ErrorCode> = {
+    401: "unauthorized",
+    404: "not_found",
+    413: "payload_too_large",
+  };
+  const code = codes[status] ?? "validation_failed";
+  let summary = error.message;
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    summary = "request body is larger than the 32 MiB limit: send fewer records per request";
+  } else if (error instanceof SyntaxError || error.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
+    summary = `request body is not valid JSON: ${error.message}`;
+  }
+  return { status, body: { code, summary } };
+}
+
+export function errorReply(error: unknown): ErrorReply {
+  if (error instanceof SequinError) return envelopeOf(error);
+  if (error instanceof RequestValidationError) return envelopeOf(toSequinError(error));
+  if (isStoreOutage(error)) {
+    return envelopeOf(
+      new SequinError("store_unavailable", "the service's store is unreachable right now: retry later"),
+    );
+  }
+  if (error instanceof Error && "statusCode" in error) {
+    const reply = fastifyClientError(error as FastifyError);
+    if (reply) return reply;
+  }
+  return envelopeOf(new SequinError("internal", "internal error: the service log has the details"));
+}
+
+/** What we log of an unexpected error: never its SQL parameters, details or request data. */
+function loggable(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const code = (error as { code?: unknown }).code;
+  return { type: error.name, message: error.message, code, stack: error.stack };
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = errorReply(error);
+    if (status >= 500) {
+      request.log.error({ err: loggable(error), route: request.routeOptions.url }, "request failed");
+    }
+    if (status === 401) reply.header("www-authenticate", "Bearer");
+    return reply.code(status).type("application/json; charset=utf-8").send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0];
+    return reply.code(404).send({
+      code: "not_found",
+      summary: `no route ${request.method} ${path}: see GET /openapi.json for the routes`,
+    } satisfies ErrorEnvelope);
+  });
+}

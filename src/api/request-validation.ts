@@ -1,0 +1,73 @@
+/**
+ * Validation of request parts with their zod schemas. Issues keep their typed paths so that errors name
+ * fields the way a client writes them: `records[3].upstream_updated_at`.
+ */
+import type { FastifySchemaCompiler } from "fastify";
+import type { z } from "zod";
+import { type ValidationErrors, validationError } from "../errors.js";
+
+export class RequestValidationError extends Error {
+  readonly statusCode = 400;
+  readonly issues: z.core.$ZodIssue[];
+  /** The request part: "body", "params", "querystring" or "headers" (set by fastify). */
+  validationContext: string | undefined;
+
+  constructor(issues: z.core.$ZodIssue[]) {
+    super("request validation failed");
+    this.name = "RequestValidationError";
+    this.issues = issues;
+  }
+}
+
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const result = schema.safeParse(data);
+    if (result.success) return { value: result.data };
+    return { error: new RequestValidationError(result.error.issues) };
+  };
+
+/** `["records", 3, "upstream_updated_at"]` → `records[3].upstream_updated_at`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+export function validationErrorsOf(issues: readonly z.core.$ZodIssue[], root: string): ValidationErrors {
+  const errors: ValidationErrors = {};
+  const add = (path: readonly PropertyKey[], message: string) => {
+    const key = formatPath(path) || root;
+    const list = errors[key] ?? [];
+    if (!list.includes(message)) list.push(message);
+    errors[key] = list;
+  };
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) add([...issue.path, key], "unknown field");
+    } else {
+      add(issue.path, issue.message);
+    }
+  }
+  return errors;
+}
+
+const rootNames: Record<string, string> = {
+  body: "body",
+  params: "path",
+  querystring: "query",
+  headers: "headers",
+};
+
+export function toSequinError(error: RequestValidationError) {
+  const part = rootNames[error.validationContext ?? "body"] ?? "request";
+  const errors = validationErrorsOf(error.issues, part);
+  const entries = Object.entries(errors);
+  const [firstKey, firstMessages] = entries[0] ?? [part, ["invalid"]];
+  const more = entries.length > 1 ? ` (and ${entries.length - 1} more)` : "";
+  const where = part === "body" ? "" : `${part} parameter `;
+  return validationError(errors, `invalid ${where}${firstKey}: ${firstMessages.join("; ")}${more}`);
+}

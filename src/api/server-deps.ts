@@ -1,0 +1,16 @@
+/**
+ * What the HTTP server needs from the rest of the service. Route modules read their collaborators from
+ * here; a new component (consumers, targets, …) is one more field.
+ */
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { ApiTokens } from "./api-tokens.js";
+
+export interface ServerDeps {
+  config: Config;
+  /** The service's own store. */
+  pool: pg.Pool;
+  log: Logger;
+  tokens: ApiTokens;
+}

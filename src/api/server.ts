@@ -1,0 +1,80 @@
+/**
+ * The HTTP server: the Management API under /v1, /health and /openapi.json. Zod schemas validate requests,
+ * serialize responses and make the OpenAPI document. Every error answers with the envelope of
+ * error-envelope.ts.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { serializerCompiler } from "fastify-type-provider-zod";
+import { SequinError } from "../errors.js";
+import { installAuth } from "./auth.js";
+import { installErrorHandling } from "./error-envelope.js";
+import { registerOpenApi } from "./openapi.js";
+import { zodValidatorCompiler } from "./request-validation.js";
+import { serviceRoutes } from "./routes/service.js";
+import { syncRoutes } from "./routes/syncs.js";
+import type { ServerDeps } from "./server-deps.js";
+
+export const bodyLimitBytes = 32 * 1024 * 1024;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route the server has, as registered (HEAD routes fastify adds for GET included). */
+export function routeTable(app: FastifyInstance): RouteEntry[] {
+  return [...(routeTables.get(app) ?? [])];
+}
+
+/**
+ * Builds the server with every route. It is not started: the caller may add routes, then `listen()` or
+ * `inject()`.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: bodyLimitBytes,
+    // one debug line per request, from the onResponse hook below
+    logController: new LogController({ disableRequestLogging: true }),
+    // our own 503 below answers with the error envelope
+    return503OnClosing: false,
+  });
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (!closing) return;
+    reply.header("connection", "close");
+    throw new SequinError("store_unavailable", "the service is shutting down: retry in a moment");
+  });
+  installAuth(app, deps.tokens);
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+
+  await registerOpenApi(app);
+  serviceRoutes(app, deps);
+  syncRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,18 @@
+/** The `sequin` command and its subcommands, one module per command. */
+import { Command } from "commander";
+import { startCommand } from "./start-command.js";
+import { packageVersion, versionCommand } from "./version-command.js";
+
+export function createProgram(): Command {
+  const program = new Command("sequin")
+    .description("Mirror API data into your own Postgres: durable record streams and Postgres consumers")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .showHelpAfterError()
+    .addHelpText(
+      "after",
+      "\nEnvironment: SEQUIN_DATABASE_URL, SEQUIN_DATA_DIR, SEQUIN_HOST, SEQUIN_PORT, SEQUIN_API_TOKEN, … (see README)",
+    );
+  program.addCommand(startCommand());
+  program.addCommand(versionCommand());
+  return program;
+}

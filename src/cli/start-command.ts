@@ -1,0 +1,73 @@
+/**
+ * `sequin start`: runs the service until SIGTERM/SIGINT, then stops cleanly and exits 0. A second signal
+ * exits at once. Invalid environment → exit 2 naming the variable.
+ */
+import { Command } from "commander";
+import { type Config, loadConfig } from "../config.js";
+import { SequinError } from "../errors.js";
+import { type RunningService, startService } from "../service.js";
+import { createLogger } from "./logger.js";
+
+/** Reads the environment; on invalid values prints them and exits 2. */
+export function configOrExit(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof SequinError && error.code === "config_invalid") {
+      process.stderr.write(`sequin: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function runStart(): Promise<void> {
+  const config = configOrExit();
+  const log = createLogger(config.logLevel);
+  let service: RunningService | undefined;
+  let signalled = false;
+
+  const shutdown = (running: RunningService) => {
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    signalled = true;
+    log.info({ signal }, "stopping");
+    if (service) shutdown(service);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
+  try {
+    service = await startService(config, { log });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`sequin: cannot start: ${message}\n`);
+    if (!(error instanceof SequinError)) log.error({ err: error }, "start failed");
+    process.exit(1);
+  }
+  process.stdout.write(`listening on ${service.url}\n`);
+  if (service.token) process.stdout.write(`admin API token (shown once): ${service.token}\n`);
+  if (signalled) shutdown(service);
+}
+
+export function startCommand(): Command {
+  return new Command("start")
+    .description("run the API, the console and the consumer workers until SIGTERM/SIGINT")
+    .addHelpText(
+      "after",
+      "\nWithout SEQUIN_DATABASE_URL the store is an embedded Postgres in SEQUIN_DATA_DIR (default ./.sequin).\n" +
+        "The chosen URL is printed on a line starting `listening on `.",
+    )
+    .action(runStart);
+}

@@ -1,0 +1,99 @@
+/**
+ * The service in one process: the store, the background components that use it, and the HTTP server.
+ * Start order is store → components → server; stop order is the reverse, so in-flight requests finish
+ * while everything they need is still up.
+ */
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { ApiTokens } from "./api/api-tokens.js";
+import { buildServer } from "./api/server.js";
+import type { ServerDeps } from "./api/server-deps.js";
+import type { Config } from "./config.js";
+import { openStore, type Store } from "./db/store.js";
+
+/** Something that runs in the background of the service (consumer workers, alerting, …). */
+export interface ServiceComponent {
+  name: string;
+  start(): Promise<void>;
+  /** Finishes or rolls back work in flight, then returns. */
+  stop(): Promise<void>;
+}
+
+export interface RunningService {
+  /** Where the API listens, e.g. http://127.0.0.1:7376. */
+  url: string;
+  /** A token generated on first start, to be shown once; undefined when one exists or SEQUIN_API_TOKEN is set. */
+  token?: string;
+  store: Store;
+  server: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+}
+
+/**
+ * THE place for components started after the store and stopped before it. Add new workers here; the
+ * server deps get whatever the routes need of them.
+ */
+function backgroundComponents(_store: Store, _config: Config, _log: Logger): ServiceComponent[] {
+  return [];
+}
+
+function listenUrl(server: FastifyInstance): string {
+  const address = server.server.address();
+  if (address === null || typeof address === "string") throw new Error("the server is not listening on TCP");
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
+  const log = options.log ?? pino({ level: config.logLevel });
+  const store = await openStore(config, log);
+  const started: ServiceComponent[] = [];
+  let server: FastifyInstance | undefined;
+
+  const stopComponents = async () => {
+    for (const component of started.reverse()) {
+      try {
+        await component.stop();
+      } catch (error) {
+        log.error({ component: component.name, err: error }, "component failed to stop");
+      }
+    }
+    started.length = 0;
+  };
+
+  try {
+    const tokens = new ApiTokens(store.pool, config.apiToken);
+    const token = await tokens.ensureToken();
+    for (const component of backgroundComponents(store, config, log)) {
+      await component.start();
+      started.push(component);
+    }
+    const deps: ServerDeps = { config, pool: store.pool, log, tokens };
+    server = await buildServer(deps);
+    await server.listen({ host: config.host, port: config.port });
+    const url = listenUrl(server);
+    log.info({ url, embeddedStore: store.embedded }, "service started");
+
+    const running = server;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        await running.close();
+        await stopComponents();
+        await store.close();
+        log.info("service stopped");
+      })();
+      return stopping;
+    };
+    return { url, ...(token ? { token } : {}), store, server: running, stop };
+  } catch (error) {
+    await server?.close().catch(() => {});
+    await stopComponents();
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
