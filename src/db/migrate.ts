@@ -40,7 +40,9 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
       await client.query("begin");
       try {
         await client.query("select pg_advisory_xact_lock($1)", [migrationLockKey]);
-        const done = await client.query("select 1 from sequin_migrations where version = $1", [migration.version]);
+        const done = await client.query("select 1 from sequin_migrations where version = $1", [
+          migration.version,
+        ]);
         if (done.rowCount === 0) {
           await client.query(migration.sql);
           await client.query("insert into sequin_migrations (version, name) values ($1, $2)", [

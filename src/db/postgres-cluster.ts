@@ -34,9 +34,12 @@ async function binaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch (error) {
-    throw new Error(`no embedded Postgres binaries for ${process.platform}-${process.arch} (package ${name})`, {
-      cause: error,
-    });
+    throw new Error(
+      `no embedded Postgres binaries for ${process.platform}-${process.arch} (package ${name})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -114,20 +117,28 @@ export class PostgresCluster {
       this.password = randomBytes(18).toString("base64url");
       await writeFile(passwordFile, `${this.password}\n`, { mode: 0o600 });
       if (user) await chown(passwordFile, user.uid, user.gid);
-      await run(bin.initdb, [
-        `--pgdata=${this.pgData}`,
-        "--auth=scram-sha-256",
-        "--username=postgres",
-        `--pwfile=${passwordFile}`,
-        "--encoding=UTF8",
-        "--locale=C",
-      ], user);
+      await run(
+        bin.initdb,
+        [
+          `--pgdata=${this.pgData}`,
+          "--auth=scram-sha-256",
+          "--username=postgres",
+          `--pwfile=${passwordFile}`,
+          "--encoding=UTF8",
+          "--locale=C",
+        ],
+        user,
+      );
     } else {
       this.password = (await readFile(passwordFile, "utf8")).trim();
     }
     await this.stopOrphan();
     if (this.port === 0) this.port = await freePort();
-    const settings = { listen_addresses: "127.0.0.1", unix_socket_directories: this.pgData, ...this.settings };
+    const settings = {
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: this.pgData,
+      ...this.settings,
+    };
     const args = ["-D", this.pgData, "-p", String(this.port)];
     for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${value}`);
     const child = spawn(bin.postgres, args, { ...user, stdio: ["ignore", "ignore", "pipe"] });

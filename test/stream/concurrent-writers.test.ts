@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { copyField } from "../../src/stream/copy-text.js";
-import { type Cursor, compareCursors, createSync, readChanges, sequinId, streamStart } from "../../src/stream/index.js";
+import {
+  type Cursor,
+  compareCursors,
+  createSync,
+  readChanges,
+  sequinId,
+  streamStart,
+} from "../../src/stream/index.js";
 import { copyIntoIngestStaging, upsertStagedRecords } from "../../src/stream/record-queries.js";
 import { createTestStore } from "../helpers/database.js";
 
