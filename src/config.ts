@@ -21,6 +21,8 @@ export interface Config {
   alertWebhookSecret: string | undefined;
   metricsToken: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** How long a worker's claim on a consumer lasts unrenewed: how soon a dead worker's consumers move. */
+  leaseSeconds: number;
 }
 
 export const defaults = {
@@ -30,6 +32,7 @@ export const defaults = {
   url: "http://127.0.0.1:7376",
   lagAlertSeconds: 300,
   logLevel: "info",
+  leaseSeconds: 15,
 } as const;
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -144,6 +147,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ? (logLevelRaw as Config["logLevel"])
     : (problems.add("SEQUIN_LOG_LEVEL", `must be one of ${logLevels.join(", ")}`, logLevelRaw), "info");
 
+  const leaseSeconds = parseInteger(env, "SEQUIN_LEASE_SECONDS", 1, 3600, defaults.leaseSeconds, problems);
+
   if (problems.list.length > 0) {
     throw new SequinError("config_invalid", `invalid environment:\n  ${problems.list.join("\n  ")}`);
   }
@@ -164,5 +169,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     alertWebhookSecret,
     metricsToken,
     logLevel,
+    leaseSeconds,
   };
 }
