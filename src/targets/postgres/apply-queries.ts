@@ -1,0 +1,87 @@
+/**
+ * The write path's statements. A batch travels as one COPY stream into a session temp staging table,
+ * then two set-based statements move it into the target; no statement's text depends on batch size.
+ * In a batch, only the newest version of each record counts (ties: the later row in the stream).
+ */
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { qualifiedName, quoteIdent, type TableName } from "./identifiers.js";
+
+/** Session-local, emptied at each commit; one per connection, shared by every target it writes. */
+const staging = `pg_temp.${quoteIdent("sequin_staging")}`;
+
+const stagedColumns = "sequin_id, sync_id, collection_id, upstream_id, payload, upstream_updated_at, deleted";
+
+const newestPerRecord = `select distinct on (sequin_id) ${stagedColumns}
+    from ${staging}
+   order by sequin_id, upstream_updated_at desc, position desc`;
+
+export async function createStagingTable(client: pg.ClientBase): Promise<void> {
+  await client.query(
+    `create temp table if not exists ${quoteIdent("sequin_staging")} (
+       position            bigint generated always as identity,
+       sequin_id           uuid        not null,
+       sync_id             uuid,
+       collection_id       text,
+       upstream_id         text,
+       payload             jsonb,
+       upstream_updated_at timestamptz not null,
+       deleted             boolean     not null
+     ) on commit delete rows`,
+  );
+}
+
+/** A writable COPY into the staging table; submit it with `client.query(…)`. */
+export function copyIntoStaging() {
+  return copyFrom(`copy ${staging} (${stagedColumns}) from stdin`);
+}
+
+/** Deletes rows whose newest staged version is a delete at least as new as the row. */
+export async function deleteStaged(client: pg.ClientBase, table: TableName): Promise<number> {
+  const result = await client.query(
+    `delete from ${qualifiedName(table)} as t
+      using (${newestPerRecord}) as s
+      where s.deleted and t.sequin_id = s.sequin_id and t.upstream_updated_at <= s.upstream_updated_at`,
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Inserts new records and updates rows to a newer or equally new version that differs; an older version
+ * never overwrites a newer one, an identical one is not rewritten, `inserted_at` is kept.
+ */
+export async function upsertStaged(client: pg.ClientBase, table: TableName): Promise<number> {
+  const result = await client.query(
+    `insert into ${qualifiedName(table)} as t
+            (sequin_id, sync_id, collection_id, upstream_id, payload, upstream_updated_at, inserted_at, updated_at)
+     select sequin_id, sync_id, collection_id, upstream_id, payload, upstream_updated_at, now(), now()
+       from (${newestPerRecord}) as s
+      where not s.deleted
+     on conflict (sequin_id) do update
+        set sync_id = excluded.sync_id,
+            collection_id = excluded.collection_id,
+            upstream_id = excluded.upstream_id,
+            payload = excluded.payload,
+            upstream_updated_at = excluded.upstream_updated_at,
+            updated_at = now()
+      where t.upstream_updated_at <= excluded.upstream_updated_at
+        and (t.payload is distinct from excluded.payload
+             or t.upstream_updated_at <> excluded.upstream_updated_at
+             or t.sync_id <> excluded.sync_id
+             or t.collection_id <> excluded.collection_id
+             or t.upstream_id <> excluded.upstream_id)`,
+  );
+  return result.rowCount ?? 0;
+}
+
+export async function beginBatch(client: pg.ClientBase): Promise<void> {
+  await client.query("begin");
+}
+
+export async function commitBatch(client: pg.ClientBase): Promise<void> {
+  await client.query("commit");
+}
+
+export async function rollbackBatch(client: pg.ClientBase): Promise<void> {
+  await client.query("rollback");
+}

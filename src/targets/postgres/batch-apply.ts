@@ -1,0 +1,73 @@
+/**
+ * The write path of a consumer: one batch into one target table, in one transaction. The batch is
+ * COPYed into a session temp staging table and moved into the target with a delete and an upsert
+ * (the fastest technique measured in STACK.md). Re-applying a batch changes nothing.
+ */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import {
+  beginBatch,
+  commitBatch,
+  copyIntoStaging,
+  createStagingTable,
+  deleteStaged,
+  rollbackBatch,
+  upsertStaged,
+} from "./apply-queries.js";
+import { type ApplyRow, copyTextChunks } from "./copy-text.js";
+import { assertIdentifiers, type TableName } from "./identifiers.js";
+
+export interface ApplyResult {
+  /** Rows inserted, or updated to a newer or different version. */
+  upserted: number;
+  deleted: number;
+  /** Rows of the batch that changed nothing: older or identical versions, deletes of absent rows. */
+  unchanged: number;
+  /** Rows in the batch. */
+  rows: number;
+}
+
+/**
+ * A batch: COPY text rows `(sequin_id, sync_id, collection_id, upstream_id, payload, upstream_updated_at,
+ * deleted)`, e.g. piped from `COPY (select …) TO STDOUT` on another database, or rows in memory.
+ */
+export type BatchSource = Readable | readonly ApplyRow[];
+
+export interface ApplyOptions {
+  /** Aborting while the batch streams in rolls it back and rejects with the abort's error. */
+  signal?: AbortSignal;
+}
+
+/** Clients whose session already has the staging table. */
+const staged = new WeakSet<pg.ClientBase>();
+
+export async function applyBatch(
+  client: pg.ClientBase,
+  table: TableName,
+  source: BatchSource,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
+  if (Array.isArray(source) && source.length === 0) return { upserted: 0, deleted: 0, unchanged: 0, rows: 0 };
+  const input =
+    source instanceof Readable ? source : Readable.from(copyTextChunks(source as readonly ApplyRow[]));
+  await beginBatch(client);
+  try {
+    const created = !staged.has(client);
+    if (created) await createStagingTable(client);
+    const copy = client.query(copyIntoStaging());
+    await pipeline(input, copy, options.signal ? { signal: options.signal } : {});
+    const rows = copy.rowCount;
+    const deleted = await deleteStaged(client, table);
+    const upserted = await upsertStaged(client, table);
+    await commitBatch(client);
+    // Created inside the transaction: it exists for later batches only once that committed.
+    if (created) staged.add(client);
+    return { upserted, deleted, unchanged: rows - upserted - deleted, rows };
+  } catch (error) {
+    // On a dead connection the rollback fails too; the error worth reporting is the first one.
+    await rollbackBatch(client).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,23 @@
+/** The Postgres target: connecting, setup and table SQL, verifying a table, applying batches. */
+export { type ApplyOptions, type ApplyResult, applyBatch, type BatchSource } from "./batch-apply.js";
+export {
+  type ConnectionTestResult,
+  type ConnectOptions,
+  connectTarget,
+  defaultConnectTimeoutMs,
+  type SslMode,
+  type TargetConnection,
+  targetClientConfig,
+  testTargetConnection,
+} from "./connection.js";
+export { type ApplyRow, toCopyText } from "./copy-text.js";
+export { classifyTargetError, type TargetErrorClass, type TargetErrorKind } from "./error-classification.js";
+export { qualifiedName, quoteIdent, type TableName, validateIdentifier } from "./identifiers.js";
+export type {
+  TableFinding,
+  TableProblemKind,
+  TableVerification,
+  TableWarningKind,
+} from "./table-findings.js";
+export { createTableSql, passwordPlaceholder, type SetupOptions, setupSql } from "./table-sql.js";
+export { verifyTable } from "./table-verify.js";

@@ -1,0 +1,53 @@
+/**
+ * User additions that the seed's "Limitations" warn about: they do not stop a consumer from starting,
+ * but they can refuse a write later and halt it.
+ */
+import type pg from "pg";
+import { qualifiedName, quoteIdent, type TableName } from "./identifiers.js";
+import { type ConstraintFacts, standaloneUniqueIndexes, userTriggers } from "./introspection-queries.js";
+import { finding, type TableFinding, type TableWarningKind } from "./table-findings.js";
+
+const constraintRisk =
+  "APIs do not enforce constraints the way Postgres does, and records arrive out of order across records, " +
+  "so it can refuse a write and halt the consumer";
+const foreignKeyRisk =
+  "a record can arrive before the record it references, so it can refuse a write and halt the consumer";
+const referencedRisk =
+  "deleting a referenced record is refused (deletes do not cascade), which halts the consumer";
+const triggerRisk =
+  "it runs on every write the consumer makes; an error it raises halts the consumer, and it slows every batch";
+
+export async function tableWarnings(
+  client: pg.ClientBase,
+  table: TableName,
+  tableOid: number,
+  constraints: ConstraintFacts[],
+): Promise<TableFinding<TableWarningKind>[]> {
+  const target = qualifiedName(table);
+  const warnings: TableFinding<TableWarningKind>[] = [];
+  for (const con of constraints) {
+    const on = qualifiedName({ schema: con.tableSchema, name: con.tableName });
+    const fix_sql = `alter table ${on} drop constraint ${quoteIdent(con.name)}`;
+    const label = `constraint ${quoteIdent(con.name)} (${con.definition})`;
+    if (con.type === "f" && on !== target) {
+      const what = `${label} on ${on} references it: ${referencedRisk}`;
+      warnings.push(finding(table, "foreign_key", what, { fix_sql }));
+    } else if (con.type === "f") {
+      warnings.push(finding(table, "foreign_key", `${label}: ${foreignKeyRisk}`, { fix_sql }));
+    } else if (con.type === "u" || con.type === "c" || con.type === "x") {
+      warnings.push(finding(table, "constraint", `${label}: ${constraintRisk}`, { fix_sql }));
+    }
+    // p is checked as a problem; t (constraint triggers) is reported with the triggers.
+  }
+  for (const index of await standaloneUniqueIndexes(client, tableOid)) {
+    const fix_sql = `drop index ${qualifiedName({ schema: table.schema, name: index.name })}`;
+    const what = `unique index ${quoteIdent(index.name)} (${index.definition}): ${constraintRisk}`;
+    warnings.push(finding(table, "constraint", what, { fix_sql }));
+  }
+  for (const trigger of await userTriggers(client, tableOid)) {
+    const fix_sql = `drop trigger ${quoteIdent(trigger.name)} on ${target}`;
+    const what = `trigger ${quoteIdent(trigger.name)}: ${triggerRisk}`;
+    warnings.push(finding(table, "trigger", what, { fix_sql }));
+  }
+  return warnings;
+}
