@@ -79,30 +79,79 @@ export async function createSeedTarget(serverUrl?: string): Promise<TargetDataba
 
 export interface ConsumerWorld {
   store: TestStore;
+  vaultKey: Buffer;
   targets: Targets;
   consumers: Consumers;
-  worker: ConsumerWorker;
+  /** The in-process worker, unless the test runs workers in processes of their own. */
+  worker: ConsumerWorker | undefined;
 }
 
 export async function createConsumerWorld(
   options: WorkerOptions = fastWorkerOptions,
+  { inProcessWorker = true }: { inProcessWorker?: boolean } = {},
 ): Promise<ConsumerWorld> {
   const store = await createTestStore();
-  const vault = Vault.fromKey(randomBytes(32));
-  const targets = new Targets(store.pool, vault);
-  const worker = new ConsumerWorker(
-    {
-      store: store.pool,
-      storeUrl: store.url,
-      log: pino({ level: "silent" }),
-      connectTarget: (id) => targets.connect(id),
+  const vaultKey = randomBytes(32);
+  const targets = new Targets(store.pool, Vault.fromKey(vaultKey));
+  let worker: ConsumerWorker | undefined;
+  if (inProcessWorker) {
+    worker = new ConsumerWorker(
+      {
+        store: store.pool,
+        storeUrl: store.url,
+        log: pino({ level: "silent" }),
+        connectTarget: (id) => targets.connect(id),
+      },
+      options,
+    );
+    await worker.start();
+    const started = worker;
+    onCleanup(() => started.stop());
+  }
+  const consumers = new Consumers({
+    pool: store.pool,
+    targets,
+    lagAlertSeconds: 300,
+    ...(worker ? { worker } : {}),
+  });
+  return { store, vaultKey, targets, consumers, worker };
+}
+
+/** Registers the seed target and creates, sets up and starts a consumer on it. */
+export async function startSeedConsumer(
+  world: ConsumerWorld,
+  target: TargetDatabase,
+  name: string,
+  filter: { provider: string } | { sync_id: string },
+  tableName = name,
+) {
+  const registered = await world.targets.create({
+    name: `target-${name}`,
+    connection: {
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      username: target.user,
+      password: target.password,
+      ssl: "disable",
     },
-    options,
-  );
-  const consumers = new Consumers({ pool: store.pool, targets, lagAlertSeconds: 300, worker });
-  await worker.start();
-  onCleanup(() => worker.stop());
-  return { store, targets, consumers, worker };
+  });
+  const consumer = await world.consumers.create({
+    name,
+    target_id: registered.id,
+    filter,
+    table: { schema: target.schema, name: tableName },
+  });
+  await target.admin.query(consumer.create_table_sql);
+  await target.admin.query(`grant all on all tables in schema ${target.schema} to ${target.user}`);
+  await world.consumers.start(consumer.id);
+  return consumer;
+}
+
+/** Whether the consumer's position reached everything its filter has in the stream now. */
+export async function caughtUp(world: ConsumerWorld, consumerId: string): Promise<boolean> {
+  const c = await world.consumers.get(consumerId);
+  return c.lag.records === 0 && (c.state === "live" || c.state === "backfilling");
 }
 
 /** The consumer's table must hold exactly the live records of the stream for its filter, newest versions. */
