@@ -67,7 +67,14 @@ function parseUrl(env: Env, name: string, protocols: string[], problems: EnvProb
   }
 }
 
-function parseInteger(env: Env, name: string, min: number, max: number, fallback: number, problems: EnvProblems) {
+function parseInteger(
+  env: Env,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+  problems: EnvProblems,
+) {
   const value = optional(env, name);
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -103,7 +110,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const vaultKeyRaw = optional(env, "SEQUIN_VAULT_KEY");
   if (vaultKeyRaw !== undefined) {
     vaultKey = parseVaultKey(vaultKeyRaw);
-    if (!vaultKey) problems.add("SEQUIN_VAULT_KEY", "must be 32 bytes encoded as base64 (44 characters)", "<hidden>");
+    if (!vaultKey)
+      problems.add("SEQUIN_VAULT_KEY", "must be 32 bytes encoded as base64 (44 characters)", "<hidden>");
   }
 
   const url = parseUrl(env, "SEQUIN_URL", ["http:", "https:"], problems) ?? defaults.url;
@@ -126,7 +134,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const alertEmailTo = alertEmailToRaw ? alertEmailToRaw.split(",").map((s) => s.trim()) : [];
   for (const address of alertEmailTo) {
     if (!emailPattern.test(address)) {
-      problems.add("SEQUIN_ALERT_EMAIL_TO", "must be a comma-separated list of email addresses", alertEmailToRaw!);
+      problems.add(
+        "SEQUIN_ALERT_EMAIL_TO",
+        "must be a comma-separated list of email addresses",
+        alertEmailToRaw!,
+      );
       break;
     }
   }
@@ -143,9 +155,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const metricsToken = optional(env, "SEQUIN_METRICS_TOKEN");
 
   const logLevelRaw = optional(env, "SEQUIN_LOG_LEVEL") ?? defaults.logLevel;
-  const logLevel = (logLevels as readonly string[]).includes(logLevelRaw)
-    ? (logLevelRaw as Config["logLevel"])
-    : (problems.add("SEQUIN_LOG_LEVEL", `must be one of ${logLevels.join(", ")}`, logLevelRaw), "info");
+  const logLevelValid = (logLevels as readonly string[]).includes(logLevelRaw);
+  if (!logLevelValid) problems.add("SEQUIN_LOG_LEVEL", `must be one of ${logLevels.join(", ")}`, logLevelRaw);
+  const logLevel = logLevelValid ? (logLevelRaw as Config["logLevel"]) : "info";
 
   const leaseSeconds = parseInteger(env, "SEQUIN_LEASE_SECONDS", 1, 3600, defaults.leaseSeconds, problems);
 

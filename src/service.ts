@@ -9,7 +9,10 @@ import { ApiTokens } from "./api/api-tokens.js";
 import { buildServer } from "./api/server.js";
 import type { ServerDeps } from "./api/server-deps.js";
 import type { Config } from "./config.js";
+import { Consumers, ConsumerWorker, defaultWorkerOptions } from "./consumer/index.js";
 import { openStore, type Store } from "./db/store.js";
+import { Targets } from "./targets/index.js";
+import { Vault } from "./vault/index.js";
 
 /** Something that runs in the background of the service (consumer workers, alerting, …). */
 export interface ServiceComponent {
@@ -33,12 +36,45 @@ export interface StartOptions {
   log?: Logger;
 }
 
+/** What the routes need of the components, next to the store, config, log and tokens. */
+type ComponentDeps = Omit<ServerDeps, "config" | "pool" | "log" | "tokens">;
+
+interface Components {
+  /** Started in order after the store, stopped in reverse order before it. */
+  background: ServiceComponent[];
+  deps: ComponentDeps;
+}
+
 /**
  * THE place for components started after the store and stopped before it. Add new workers here; the
  * server deps get whatever the routes need of them.
  */
-function backgroundComponents(_store: Store, _config: Config, _log: Logger): ServiceComponent[] {
-  return [];
+async function backgroundComponents(store: Store, config: Config, log: Logger): Promise<Components> {
+  const vault = await Vault.open({ key: config.vaultKey, dataDir: config.dataDir, store: store.pool });
+  const targets = new Targets(store.pool, vault);
+  const worker = new ConsumerWorker(
+    {
+      store: store.pool,
+      storeUrl: store.url,
+      log,
+      connectTarget: (id) => targets.connect(id),
+      probeTarget: (id) => targets.test(id),
+    },
+    { ...defaultWorkerOptions, leaseSeconds: config.leaseSeconds },
+  );
+  const consumers = new Consumers({
+    pool: store.pool,
+    targets,
+    lagAlertSeconds: config.lagAlertSeconds,
+    worker,
+  });
+  // the tunnels to targets close after the worker stopped using them
+  const tunnels: ServiceComponent = {
+    name: "target-tunnels",
+    start: async () => {},
+    stop: () => targets.close(),
+  };
+  return { background: [tunnels, worker], deps: { targets, consumers } };
 }
 
 function listenUrl(server: FastifyInstance): string {
@@ -68,11 +104,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
   try {
     const tokens = new ApiTokens(store.pool, config.apiToken);
     const token = await tokens.ensureToken();
-    for (const component of backgroundComponents(store, config, log)) {
+    const components = await backgroundComponents(store, config, log);
+    for (const component of components.background) {
       await component.start();
       started.push(component);
     }
-    const deps: ServerDeps = { config, pool: store.pool, log, tokens };
+    const deps: ServerDeps = { config, pool: store.pool, log, tokens, ...components.deps };
     server = await buildServer(deps);
     await server.listen({ host: config.host, port: config.port });
     const url = listenUrl(server);

@@ -10,7 +10,7 @@ export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item) });
 }
 
-const errorResponse = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: errorEnvelopeSchema } },
 });
@@ -24,6 +24,13 @@ export const errorResponses = {
   413: errorResponse("request body larger than 32 MiB"),
   500: errorResponse("internal error"),
   503: errorResponse("the store is unreachable"),
+};
+
+/** For routes that connect to a user's database. */
+export const targetUnreachableResponse = {
+  422: errorResponse(
+    "target_unreachable: the target database cannot be reached or refuses the login; summary has its reason",
+  ),
 };
 
 export const noContent = z.undefined().describe("done, no content");

@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type ErrorCode, httpStatusByCode, SequinError } from "../errors.js";
-import { RequestValidationError, toSequinError } from "./request-validation.js";
+import { formatPath, RequestValidationError, toSequinError } from "./request-validation.js";
 
 export const errorEnvelopeSchema = z
   .looseObject({
@@ -83,11 +83,24 @@ export function errorReply(error: unknown): ErrorReply {
   return envelopeOf(new SequinError("internal", "internal error: the service log has the details"));
 }
 
-/** What we log of an unexpected error: never its SQL parameters, details or request data. */
+/**
+ * What we log of an unexpected error: never its SQL parameters, details or request data. An answer that
+ * does not match its schema names the fields (paths and rules, not values).
+ */
 function loggable(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error };
   const code = (error as { code?: unknown }).code;
-  return { type: error.name, message: error.message, code, stack: error.stack };
+  const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
+  const fields = Array.isArray(issues)
+    ? issues.map((i: z.core.$ZodIssue) => `${formatPath(i.path) || "(root)"}: ${i.message}`)
+    : undefined;
+  return {
+    type: error.name,
+    message: error.message,
+    code,
+    ...(fields ? { fields } : {}),
+    stack: error.stack,
+  };
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -31,6 +31,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: "service", description: "health and this document" },
         { name: "syncs", description: "syncs and their record streams" },
+        { name: "targets", description: "Postgres targets: the databases consumers write to" },
+        {
+          name: "consumers",
+          description: "Postgres consumers: a filter of the stream mirrored into one table",
+        },
       ],
     },
     transform: jsonSchemaTransform,

@@ -5,6 +5,8 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import type { Consumers } from "../consumer/index.js";
+import type { Targets } from "../targets/index.js";
 import type { ApiTokens } from "./api-tokens.js";
 
 export interface ServerDeps {
@@ -13,4 +15,6 @@ export interface ServerDeps {
   pool: pg.Pool;
   log: Logger;
   tokens: ApiTokens;
+  targets: Targets;
+  consumers: Consumers;
 }

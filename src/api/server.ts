@@ -10,8 +10,11 @@ import { installAuth } from "./auth.js";
 import { installErrorHandling } from "./error-envelope.js";
 import { registerOpenApi } from "./openapi.js";
 import { zodValidatorCompiler } from "./request-validation.js";
+import { consumerRoutes } from "./routes/consumers.js";
 import { serviceRoutes } from "./routes/service.js";
+import { sshKeyRoutes } from "./routes/ssh-keys.js";
 import { syncRoutes } from "./routes/syncs.js";
+import { targetRoutes } from "./routes/targets.js";
 import type { ServerDeps } from "./server-deps.js";
 
 export const bodyLimitBytes = 32 * 1024 * 1024;
@@ -47,6 +50,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
+  allowEmptyJsonBodies(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
@@ -76,5 +80,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   serviceRoutes(app, deps);
   syncRoutes(app, deps);
+  targetRoutes(app, deps);
+  sshKeyRoutes(app, deps);
+  consumerRoutes(app, deps);
   return app;
+}
+
+/**
+ * An empty body sent as JSON is read as no body, so that `curl -X POST -H 'content-type: application/json'`
+ * works on action routes (start, pause, …); routes that need a body still refuse it, naming the body.
+ */
+function allowEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "ignore");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body.toString();
+    if (text === "") return done(null, undefined);
+    return parseJson(request, text, done);
+  });
 }

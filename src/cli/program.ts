@@ -1,6 +1,9 @@
 /** The `sequin` command and its subcommands, one module per command. */
 import { Command } from "commander";
+import { demoCommand } from "./demo/demo-command.js";
+import { sqlCommand } from "./sql-command.js";
 import { startCommand } from "./start-command.js";
+import { statusCommand } from "./status-command.js";
 import { packageVersion, versionCommand } from "./version-command.js";
 
 export function createProgram(): Command {
@@ -13,6 +16,9 @@ export function createProgram(): Command {
       "\nEnvironment: SEQUIN_DATABASE_URL, SEQUIN_DATA_DIR, SEQUIN_HOST, SEQUIN_PORT, SEQUIN_API_TOKEN, … (see README)",
     );
   program.addCommand(startCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(sqlCommand());
+  program.addCommand(statusCommand());
   program.addCommand(versionCommand());
   return program;
 }

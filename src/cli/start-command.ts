@@ -1,25 +1,12 @@
 /**
  * `sequin start`: runs the service until SIGTERM/SIGINT, then stops cleanly and exits 0. A second signal
- * exits at once. Invalid environment → exit 2 naming the variable.
+ * exits at once. Invalid environment → exit 2 naming the variable; other start failures → exit 1.
  */
 import { Command } from "commander";
-import { type Config, loadConfig } from "../config.js";
 import { SequinError } from "../errors.js";
 import { type RunningService, startService } from "../service.js";
+import { configOrExit } from "./config-or-exit.js";
 import { createLogger } from "./logger.js";
-
-/** Reads the environment; on invalid values prints them and exits 2. */
-export function configOrExit(): Config {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof SequinError && error.code === "config_invalid") {
-      process.stderr.write(`sequin: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
 
 async function runStart(): Promise<void> {
   const config = configOrExit();
@@ -54,7 +41,8 @@ async function runStart(): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`sequin: cannot start: ${message}\n`);
     if (!(error instanceof SequinError)) log.error({ err: error }, "start failed");
-    process.exit(1);
+    // a setting found wrong only at start (e.g. a SEQUIN_VAULT_KEY that does not match the store) is exit 2
+    process.exit(error instanceof SequinError && error.code === "config_invalid" ? 2 : 1);
   }
   process.stdout.write(`listening on ${service.url}\n`);
   if (service.token) process.stdout.write(`admin API token (shown once): ${service.token}\n`);

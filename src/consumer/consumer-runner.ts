@@ -94,6 +94,8 @@ export interface RunnerSnapshot {
 
 class LostLease extends Error {}
 class StoreFailed extends Error {}
+/** The target monitor found the target unreachable; the batch in flight (if any) was cut. */
+class TargetDown extends Error {}
 /** The target refuses this one record; everything before it was applied. */
 class RecordRefused extends Error {
   constructor(
@@ -116,6 +118,9 @@ export class ConsumerRunner {
   private woken = false;
   private loop: Promise<void> | undefined;
   private retryDelayMs: number;
+  private targetDown: string | undefined;
+  /** Aborted when the target is found down, to cut a connection attempt that would hang until its timeout. */
+  private targetDownSignal = new AbortController();
 
   constructor(
     private readonly assignment: ConsumerAssignment,
@@ -148,6 +153,23 @@ export class ConsumerRunner {
     this.wakeUp?.();
   }
 
+  /**
+   * Called by the target monitor when a probe of this consumer's target failed: cuts the batch in flight
+   * (a black-holed connection would otherwise hang until TCP gives up) and moves to waiting_for_target.
+   */
+  markTargetUnreachable(reason: string): void {
+    if (this.state === "waiting_for_target") return;
+    this.targetDown = reason;
+    this.targetDownSignal.abort(new TargetDown(reason));
+    const client = this.target;
+    this.target = undefined;
+    // destroying the socket fails the query in flight at once; end() would wait for it
+    (
+      client as unknown as { connection?: { stream?: { destroy(): void } } } | undefined
+    )?.connection?.stream?.destroy();
+    this.notify();
+  }
+
   /** Lets the batch in flight finish (or roll back), then returns. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -171,6 +193,7 @@ export class ConsumerRunner {
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
+        if (this.targetDown) throw new TargetDown(this.targetDown);
         const keys = await readChangeKeys(
           this.deps.store,
           this.assignment.filter,
@@ -254,7 +277,9 @@ export class ConsumerRunner {
 
   private async connected(): Promise<pg.Client> {
     if (this.target) return this.target;
-    const client = await this.deps.connectTarget();
+    const client = await abortable(this.deps.connectTarget(), this.targetDownSignal.signal, (late) => {
+      late.end().catch(() => {});
+    });
     // a connection that dies while idle must not crash the process; the next batch reconnects
     client.on("error", () => {
       if (this.target === client) this.target = undefined;
@@ -298,6 +323,19 @@ export class ConsumerRunner {
         at: new Date().toISOString(),
       });
       await this.wait(this.nextRetryDelay());
+      return;
+    }
+    if (error instanceof TargetDown || this.targetDown) {
+      const reason = this.targetDown ?? (error as Error).message;
+      this.targetDown = undefined;
+      this.targetDownSignal = new AbortController();
+      this.deps.onError?.(this.assignment.id, { kind: "unreachable" });
+      await this.closeTarget();
+      await this.on("target_unreachable", {
+        message: `target unreachable: ${reason}`,
+        at: new Date().toISOString(),
+      });
+      await this.probeUntilReachable();
       return;
     }
     const classified = classifyTargetError(error);
@@ -413,4 +451,30 @@ export class ConsumerRunner {
     });
     this.woken = false;
   }
+}
+
+/** `promise`, or the signal's reason once aborted; a value that arrives late is handed to `discard`. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
+  if (signal.aborted) {
+    promise.then(discard, () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.then(discard, () => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) discard(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

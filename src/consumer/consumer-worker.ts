@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { TargetMonitor, type TargetMonitorOptions, type TargetProbe } from "../health/target-monitor.js";
 import { StreamListener, type WakeFilter } from "../stream/index.js";
 import {
   type ConsumerRow,
@@ -30,12 +31,15 @@ export interface WorkerOptions {
   /** How often leases are renewed and new consumers claimed. */
   tickMs: number;
   runner: RunnerOptions;
+  /** Probing targets in use, so outages are seen within seconds. */
+  targetProbe: TargetMonitorOptions;
 }
 
 export const defaultWorkerOptions: WorkerOptions = {
   leaseSeconds: 15,
   tickMs: 1000,
   runner: defaultRunnerOptions,
+  targetProbe: { intervalMs: 2000, timeoutMs: 5000 },
 };
 
 export interface WorkerDeps {
@@ -43,12 +47,15 @@ export interface WorkerDeps {
   storeUrl: string;
   log: Logger;
   connectTarget: (targetId: string) => Promise<pg.Client>;
+  /** Connects to the target and runs `select 1`. */
+  probeTarget: (targetId: string) => Promise<TargetProbe>;
   onBatch?: RunnerDeps["onBatch"];
   onError?: RunnerDeps["onError"];
 }
 
 interface Running {
   runner: ConsumerRunner;
+  targetId: string;
   unsubscribe: () => void;
 }
 
@@ -57,6 +64,7 @@ export class ConsumerWorker {
   readonly owner = `worker-${randomUUID()}`;
   private readonly running = new Map<string, Running>();
   private readonly listener: StreamListener;
+  private readonly monitor: TargetMonitor;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
@@ -67,6 +75,12 @@ export class ConsumerWorker {
     private readonly options: WorkerOptions = defaultWorkerOptions,
   ) {
     this.listener = new StreamListener(deps.storeUrl);
+    this.monitor = new TargetMonitor(
+      options.targetProbe,
+      () => this.targetsToProbe(),
+      (id) => deps.probeTarget(id),
+      (id, reason) => this.targetUnreachable(id, reason),
+    );
   }
 
   async start(): Promise<void> {
@@ -74,6 +88,7 @@ export class ConsumerWorker {
     await this.listener.start();
     await this.tick();
     this.schedule();
+    this.monitor.start();
   }
 
   /** Claims and releases now instead of at the next tick (after a start, pause or resume). */
@@ -88,9 +103,26 @@ export class ConsumerWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.monitor.stop();
     await this.ticking;
     await Promise.all([...this.running.keys()].map((id) => this.stopRunner(id)));
     await this.listener.stop();
+  }
+
+  /** Targets whose consumers are running here and not already waiting for them (those probe on their own). */
+  private targetsToProbe(): string[] {
+    const ids = new Set<string>();
+    for (const { runner, targetId } of this.running.values()) {
+      if (runner.snapshot().state !== "waiting_for_target") ids.add(targetId);
+    }
+    return [...ids];
+  }
+
+  private targetUnreachable(targetId: string, reason: string): void {
+    this.deps.log.warn({ target: targetId, reason }, "target probe failed; its consumers wait for it");
+    for (const { runner, targetId: id } of this.running.values()) {
+      if (id === targetId) runner.markTargetUnreachable(reason);
+    }
   }
 
   private schedule(): void {
@@ -151,7 +183,7 @@ export class ConsumerWorker {
       this.options.runner,
     );
     const unsubscribe = this.listener.subscribe(await this.wakeFilter(row), () => runner.notify());
-    this.running.set(row.id, { runner, unsubscribe });
+    this.running.set(row.id, { runner, targetId: row.target_id, unsubscribe });
     runner.start();
   }
 

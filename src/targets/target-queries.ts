@@ -10,20 +10,49 @@ export interface TargetRow {
   username: string;
   ssl: "disable" | "prefer" | "require" | "verify-full";
   password_encrypted: Buffer;
+  /** The bastion, without secrets; null when the target is reached directly. */
+  ssh_tunnel: StoredSshTunnel | null;
+  /** The tunnel's private key and passphrase (JSON), vault-encrypted; null without a tunnel or with key_id. */
+  ssh_secret_encrypted: Buffer | null;
   inserted_at: Date;
   updated_at: Date;
 }
 
-const columns = "id, name, host, port, database, username, ssl, password_encrypted, inserted_at, updated_at";
+/** The `ssh_tunnel` column. */
+export interface StoredSshTunnel {
+  host: string;
+  port: number;
+  username: string;
+  host_key_fingerprint: string;
+  host_key_source: "pinned" | "first_use";
+  /** A key made by the service (sequin_ssh_keys), instead of one in ssh_secret_encrypted. */
+  key_id: string | null;
+  public_key: string;
+}
+
+const columns =
+  "id, name, host, port, database, username, ssl, password_encrypted, ssh_tunnel, ssh_secret_encrypted, inserted_at, updated_at";
 
 export async function insertTarget(
   db: Queryable,
   t: Omit<TargetRow, "inserted_at" | "updated_at">,
 ): Promise<TargetRow> {
   const { rows } = await db.query<TargetRow>(
-    `insert into sequin_targets (id, name, host, port, database, username, ssl, password_encrypted)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) returning ${columns}`,
-    [t.id, t.name, t.host, t.port, t.database, t.username, t.ssl, t.password_encrypted],
+    `insert into sequin_targets
+       (id, name, host, port, database, username, ssl, password_encrypted, ssh_tunnel, ssh_secret_encrypted)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning ${columns}`,
+    [
+      t.id,
+      t.name,
+      t.host,
+      t.port,
+      t.database,
+      t.username,
+      t.ssl,
+      t.password_encrypted,
+      t.ssh_tunnel,
+      t.ssh_secret_encrypted,
+    ],
   );
   return rows[0]!;
 }
@@ -42,9 +71,20 @@ export async function updateTargetRow(
 ): Promise<TargetRow | undefined> {
   const { rows } = await db.query<TargetRow>(
     `update sequin_targets set name = $2, host = $3, port = $4, database = $5, username = $6, ssl = $7,
-       password_encrypted = $8, updated_at = now()
+       password_encrypted = $8, ssh_tunnel = $9, ssh_secret_encrypted = $10, updated_at = now()
      where id = $1 returning ${columns}`,
-    [t.id, t.name, t.host, t.port, t.database, t.username, t.ssl, t.password_encrypted],
+    [
+      t.id,
+      t.name,
+      t.host,
+      t.port,
+      t.database,
+      t.username,
+      t.ssl,
+      t.password_encrypted,
+      t.ssh_tunnel,
+      t.ssh_secret_encrypted,
+    ],
   );
   return rows[0];
 }

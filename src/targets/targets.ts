@@ -1,7 +1,8 @@
 /**
  * Registered Postgres targets: the user's databases. A connection is tried before it is saved, and refused
- * with the database's own reason. Passwords are encrypted with the vault and never leave this module
- * except inside a connection to the target.
+ * with the database's own reason. Passwords and SSH keys are encrypted with the vault and never leave this
+ * module except inside a connection to the target. A target behind a bastion is reached through its SSH
+ * tunnel for everything: the test before saving, consumer writes, verification and probes.
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
@@ -13,26 +14,39 @@ import {
   type TargetConnection,
   testTargetConnection,
 } from "./postgres/index.js";
+import type { SshTunnelOptions } from "./postgres/ssh-tunnel.js";
+import { SshKeys } from "./ssh-keys.js";
 import {
   countConsumersOfTarget,
   deleteTargetRow,
   insertTarget,
+  type StoredSshTunnel,
   selectTarget,
   selectTargets,
   type TargetRow,
   updateTargetRow,
 } from "./target-queries.js";
 import type { NewTarget, TargetPatch, TargetView } from "./target-schemas.js";
+import { type PlannedTunnel, TargetTunnels } from "./target-tunnels.js";
 
 export class Targets {
+  /** Key pairs the service makes for tunnels. */
+  readonly sshKeys: SshKeys;
+  private readonly tunnels: TargetTunnels;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly vault: Vault,
-  ) {}
+    options: { sshTunnel?: SshTunnelOptions } = {},
+  ) {
+    this.sshKeys = new SshKeys(pool, vault);
+    this.tunnels = new TargetTunnels(vault, this.sshKeys, options.sshTunnel);
+  }
 
   async create(input: NewTarget): Promise<TargetView> {
     const connection = { ssl: "prefer" as const, ...input.connection };
-    await this.refuseUnreachable(connection);
+    const planned = input.ssh_tunnel ? await this.tunnels.plan(input.ssh_tunnel, undefined) : undefined;
+    const tunnel = await this.refuseUnreachable(connection, planned);
     try {
       const row = await insertTarget(this.pool, {
         id: randomUUID(),
@@ -43,6 +57,8 @@ export class Targets {
         username: connection.username,
         ssl: connection.ssl,
         password_encrypted: this.vault.encrypt(connection.password),
+        ssh_tunnel: tunnel,
+        ssh_secret_encrypted: planned?.secretEncrypted ?? null,
       });
       return this.view(row);
     } catch (error) {
@@ -58,11 +74,25 @@ export class Targets {
     return this.view(await this.row(id));
   }
 
-  /** A changed connection is tried before it is saved; the password stays unless a new one is given. */
+  /**
+   * A changed connection or tunnel is tried before it is saved; the password and the SSH key stay unless
+   * new ones are given; `ssh_tunnel: null` removes the tunnel.
+   */
   async update(id: string, patch: TargetPatch): Promise<TargetView> {
     const row = await this.row(id);
     const connection: Required<TargetConnection> = { ...this.connectionOf(row), ...patch.connection };
-    if (patch.connection) await this.refuseUnreachable(connection);
+    let tunnel = row.ssh_tunnel;
+    let secret = row.ssh_secret_encrypted;
+    if (patch.ssh_tunnel === null) {
+      tunnel = null;
+      secret = null;
+    }
+    const planned = patch.ssh_tunnel ? await this.tunnels.plan(patch.ssh_tunnel, row) : undefined;
+    if (patch.connection || patch.ssh_tunnel !== undefined) {
+      const stored = planned ?? (tunnel ? await this.tunnels.plan({}, row) : undefined);
+      tunnel = await this.refuseUnreachable(connection, stored);
+      secret = stored?.secretEncrypted ?? null;
+    }
     try {
       const updated = await updateTargetRow(this.pool, {
         id,
@@ -73,8 +103,11 @@ export class Targets {
         username: connection.username,
         ssl: connection.ssl,
         password_encrypted: this.vault.encrypt(connection.password),
+        ssh_tunnel: tunnel,
+        ssh_secret_encrypted: secret,
       });
       if (!updated) throw notFound("target", id);
+      if (patch.connection || patch.ssh_tunnel !== undefined) await this.tunnels.forget(id);
       return this.view(updated);
     } catch (error) {
       throw uniqueName(error, patch.name ?? row.name);
@@ -85,15 +118,23 @@ export class Targets {
     const { total } = await countConsumersOfTarget(this.pool, id);
     if (total > 0) throw conflict(`target ${id} has ${total} consumer(s): delete them first`);
     if (!(await deleteTargetRow(this.pool, id))) throw notFound("target", id);
+    await this.tunnels.forget(id);
   }
 
   async test(id: string): Promise<ConnectionTestResult> {
-    return testTargetConnection(this.connectionOf(await this.row(id)));
+    const row = await this.row(id);
+    return testTargetConnection(this.connectionOf(row), this.tunnels.connectOptions(row));
   }
 
-  /** An open connection to the target, as its registered user. The caller ends it. */
+  /** An open connection to the target, as its registered user (through its tunnel). The caller ends it. */
   async connect(id: string): Promise<pg.Client> {
-    return connectTarget(this.connectionOf(await this.row(id)));
+    const row = await this.row(id);
+    return connectTarget(this.connectionOf(row), this.tunnels.connectOptions(row));
+  }
+
+  /** Closes the SSH tunnels (and the connections through them): call when the service stops. */
+  async close(): Promise<void> {
+    await this.tunnels.closeAll();
   }
 
   async name(id: string): Promise<string | undefined> {
@@ -111,13 +152,36 @@ export class Targets {
     };
   }
 
-  private async refuseUnreachable(connection: TargetConnection): Promise<void> {
-    const result = await testTargetConnection(connection);
-    if (!result.ok) {
-      throw new SequinError(
-        "target_unreachable",
-        `cannot connect to ${connection.host}:${connection.port}: ${result.error}`,
-      );
+  /**
+   * Tries the connection (through the planned tunnel); returns the tunnel to store, with the bastion's host
+   * key pinned: the given one, or the one this test saw.
+   */
+  private async refuseUnreachable(
+    connection: TargetConnection,
+    planned: PlannedTunnel | undefined,
+  ): Promise<StoredSshTunnel | null> {
+    const trial = planned ? this.tunnels.trial(planned, connection) : undefined;
+    try {
+      const result = await testTargetConnection(connection, trial ? { route: () => trial.route() } : {});
+      if (!result.ok) {
+        const through = planned ? ` through the bastion ${planned.stored.host}:${planned.stored.port}` : "";
+        throw new SequinError(
+          "target_unreachable",
+          `cannot connect to ${connection.host}:${connection.port}${through}: ${result.error}`,
+        );
+      }
+      if (!planned) return null;
+      const hostKey = planned.hostKey ?? {
+        fingerprint: trial!.seenFingerprint!,
+        source: "first_use" as const,
+      };
+      return {
+        ...planned.stored,
+        host_key_fingerprint: hostKey.fingerprint,
+        host_key_source: hostKey.source,
+      };
+    } finally {
+      await trial?.close();
     }
   }
 
@@ -140,6 +204,17 @@ export class Targets {
         username: row.username,
         ssl: row.ssl,
       },
+      ssh_tunnel: row.ssh_tunnel
+        ? {
+            host: row.ssh_tunnel.host,
+            port: row.ssh_tunnel.port,
+            username: row.ssh_tunnel.username,
+            host_key_fingerprint: row.ssh_tunnel.host_key_fingerprint,
+            host_key_source: row.ssh_tunnel.host_key_source,
+            key_id: row.ssh_tunnel.key_id,
+            public_key: row.ssh_tunnel.public_key,
+          }
+        : null,
       health: {
         status: unreachable ? "unhealthy" : "healthy",
         notes: unreachable

@@ -24,7 +24,7 @@ function assertUnauthorized(response: { status: number; body: unknown }, what: s
   assert.equal(typeof body.summary, "string", what);
 }
 
-test("the route table holds the sync routes", () => {
+test("the route table holds the sync, target and consumer routes", () => {
   const routes = v1Routes().map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, "{}")}`);
   for (const expected of [
     "POST /v1/syncs",
@@ -35,6 +35,22 @@ test("the route table holds the sync routes", () => {
     "DELETE /v1/syncs/{}/collections/{}",
     "POST /v1/syncs/{}/records",
     "GET /v1/syncs/{}/records",
+    "POST /v1/targets/postgres",
+    "GET /v1/targets/postgres",
+    "GET /v1/targets/postgres/{}",
+    "PATCH /v1/targets/postgres/{}",
+    "DELETE /v1/targets/postgres/{}",
+    "POST /v1/targets/postgres/{}/test",
+    "POST /v1/consumers/postgres",
+    "GET /v1/consumers/postgres",
+    "GET /v1/consumers/postgres/{}",
+    "PATCH /v1/consumers/postgres/{}",
+    "DELETE /v1/consumers/postgres/{}",
+    "POST /v1/consumers/postgres/{}/verify",
+    "POST /v1/consumers/postgres/{}/start",
+    "POST /v1/consumers/postgres/{}/pause",
+    "POST /v1/consumers/postgres/{}/resume",
+    "GET /v1/consumers/postgres/{}/events",
   ]) {
     assert.ok(routes.includes(expected), `${expected} missing from ${routes.join(", ")}`);
   }

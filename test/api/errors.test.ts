@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { test } from "node:test";
 import pino from "pino";
 import { ApiTokens } from "../../src/api/api-tokens.js";
 import { buildServer } from "../../src/api/server.js";
+import { Consumers } from "../../src/consumer/index.js";
 import { createStorePool } from "../../src/db/pool.js";
+import { Targets } from "../../src/targets/index.js";
+import { Vault } from "../../src/vault/index.js";
 import { startTestService, testConfig, testToken } from "../helpers/service.js";
 
 const api = await startTestService();
@@ -126,7 +129,16 @@ test("an unexpected error → 500 internal, without its message; the store down 
   const config = testConfig("postgres://nobody:secret@127.0.0.1:1/none", token);
   const logLines: string[] = [];
   const log = pino({ level: "info" }, { write: (line: string) => logLines.push(line) });
-  const app = await buildServer({ config, pool, log, tokens: new ApiTokens(pool, token) });
+  const targets = new Targets(pool, Vault.fromKey(randomBytes(32)));
+  const consumers = new Consumers({ pool, targets, lagAlertSeconds: 300 });
+  const app = await buildServer({
+    config,
+    pool,
+    log,
+    tokens: new ApiTokens(pool, token),
+    targets,
+    consumers,
+  });
   app.post("/v1/boom", async () => {
     throw new Error("secret detail of a bug");
   });

@@ -78,7 +78,20 @@ test("each operation is well formed, and only /health and /openapi.json are open
 
 test("schemas are components, every $ref resolves, bodies refuse unknown fields", () => {
   const schemas = doc.components.schemas;
-  for (const name of ["Sync", "Record", "IncomingRecordInput", "IngestResult", "Error"]) {
+  for (const name of [
+    "Sync",
+    "Record",
+    "IncomingRecordInput",
+    "IngestResult",
+    "Error",
+    "PostgresTarget",
+    "ConnectionTest",
+    "Consumer",
+    "VerifyResult",
+    "TableFinding",
+    "ConsumerEvent",
+    "ServiceHealth",
+  ]) {
     assert.ok(schemas[name], `components.schemas.${name}`);
   }
   for (const ref of refs(doc)) {
@@ -88,6 +101,18 @@ test("schemas are components, every $ref resolves, bodies refuse unknown fields"
   const createSync = doc.paths["/v1/syncs"].post.requestBody.content["application/json"].schema;
   assert.equal(createSync.additionalProperties, false);
   assert.deepEqual(createSync.required.sort(), ["name", "provider"]);
+  const createTarget = doc.paths["/v1/targets/postgres"].post.requestBody.content["application/json"].schema;
+  assert.equal(createTarget.additionalProperties, false);
+  assert.equal(JSON.stringify(schemas.PostgresTarget).includes("password"), false, "no password in answers");
+  const createConsumer =
+    doc.paths["/v1/consumers/postgres"].post.requestBody.content["application/json"].schema;
+  assert.equal(createConsumer.additionalProperties, false);
+  assert.deepEqual(createConsumer.required.sort(), ["filter", "name", "table", "target_id"]);
+  const start = doc.paths["/v1/consumers/postgres/{id}/start"].post.responses;
+  assert.ok(start["409"] && start["422"], "start documents table_invalid and target_unreachable");
+  for (const field of ["state", "health", "lag", "stats", "create_table_sql", "filter", "table"]) {
+    assert.ok(schemas.Consumer.properties[field], `Consumer.${field}`);
+  }
   assert.equal(schemas.IncomingRecordInput.additionalProperties, false);
   assert.deepEqual(Object.keys(schemas.Error.properties).sort(), ["code", "summary", "validation_errors"]);
 });

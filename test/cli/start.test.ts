@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { test } from "node:test";
+import { createSeedTarget, tableMatchesStream } from "../helpers/consumer-world.js";
 import { createTestStore } from "../helpers/database.js";
 import { apiClient, testToken } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
 import { runSequin, spawnSequin } from "./sequin-process.js";
 
 const listening = /^listening on (http:\/\/\S+)$/m;
@@ -16,6 +19,7 @@ test("--help works for the program and each command, from any directory", async 
   const start = await runSequin(["start", "--help"], {}, tmpdir());
   assert.equal(start.code, 0, start.stderr);
   assert.match(start.stdout, /Usage: sequin start/);
+  for (const command of ["status", "sql", "demo"]) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
 
   const version = await runSequin(["version"]);
   assert.equal(version.code, 0);
@@ -93,5 +97,94 @@ test("start: records acknowledged with 200 survive kill -9", async () => {
     assert.equal(got.collection_id, record.collection_id);
     assert.equal(got.deleted, false);
   }
+  assert.equal((await second.stop()).code, 0);
+});
+
+test("start: a SEQUIN_VAULT_KEY that does not match the store's → exit 2 naming the variable", async () => {
+  const store = await createTestStore();
+  const env = { SEQUIN_DATABASE_URL: store.url, SEQUIN_PORT: "0", SEQUIN_API_TOKEN: testToken() };
+  const first = spawnSequin(["start"], { ...env, SEQUIN_VAULT_KEY: randomBytes(32).toString("base64") });
+  await first.waitForOutput(listening);
+  assert.equal((await first.stop()).code, 0);
+
+  const other = await runSequin(["start"], { ...env, SEQUIN_VAULT_KEY: randomBytes(32).toString("base64") });
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(
+    other.stderr,
+    /SEQUIN_VAULT_KEY does not match the key that encrypted this store's credentials/,
+  );
+  assert.equal(other.stdout, "");
+});
+
+test("start: SIGTERM just after a consumer started its backfill → exit 0; after a restart the table equals the stream", async () => {
+  const store = await createTestStore();
+  const target = await createSeedTarget();
+  const token = testToken();
+  const env = {
+    SEQUIN_DATABASE_URL: store.url,
+    SEQUIN_PORT: "0",
+    SEQUIN_API_TOKEN: token,
+    SEQUIN_VAULT_KEY: randomBytes(32).toString("base64"),
+  };
+  const first = spawnSequin(["start"], env);
+  const [, url] = await first.waitForOutput(listening);
+  const request = apiClient(url!, token);
+  const sync = await request("POST", "/v1/syncs", { body: { name: "backfilled", provider: "hubspot" } });
+  for (let from = 0; from < 20_000; from += 2000) {
+    const records = Array.from({ length: 2000 }, (_, k) => ({
+      collection_id: "contact",
+      upstream_id: String(from + k),
+      payload: { n: from + k, text: "x".repeat(100) },
+      upstream_updated_at: "2024-01-01T00:00:00Z",
+    }));
+    assert.equal(
+      (await request("POST", `/v1/syncs/${sync.body.id}/records`, { body: { records } })).status,
+      200,
+    );
+  }
+  const registered = await request("POST", "/v1/targets/postgres", {
+    body: {
+      name: "app",
+      connection: {
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        username: target.user,
+        password: target.password,
+        ssl: "disable",
+      },
+    },
+  });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const consumer = await request("POST", "/v1/consumers/postgres", {
+    body: {
+      name: "interrupted",
+      target_id: registered.body.id,
+      filter: { provider: "hubspot" },
+      table: { schema: target.schema, name: "records" },
+    },
+  });
+  await target.admin.query(consumer.body.create_table_sql);
+  const started = await request("POST", `/v1/consumers/postgres/${consumer.body.id}/start`);
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  assert.deepEqual(await first.stop("SIGTERM"), { code: 0, signal: null }, first.stderr());
+
+  const second = spawnSequin(["start"], env);
+  const [, secondUrl] = await second.waitForOutput(listening);
+  const again = apiClient(secondUrl!, token);
+  await waitFor("the consumer to catch up after the restart", async () => {
+    const c = await again("GET", `/v1/consumers/postgres/${consumer.body.id}`);
+    return c.body.state === "live" && c.body.lag.records === 0;
+  });
+  assert.deepEqual(
+    await tableMatchesStream(store.pool, target.admin, `${target.schema}.records`, { provider: "hubspot" }),
+    {
+      missing: [],
+      extra: [],
+      stale: [],
+    },
+  );
+  const final = await again("GET", `/v1/consumers/postgres/${consumer.body.id}`);
+  assert.equal(final.body.stats.upserted, 20_000, "no batch was counted twice or lost");
   assert.equal((await second.stop()).code, 0);
 });

@@ -1,20 +1,20 @@
 /**
- * Cleanups for a test file, run after its tests in reverse order of registration (last set up, first torn
- * down), so a worker stops before the pools it uses end and databases are dropped last.
+ * Cleanups for a test file, run after all its tests in reverse order of registration (last set up, first
+ * torn down), so a worker stops before the pools it uses end and databases are dropped last. The hook is
+ * registered when this module is first imported, at the file's top level: an `after` registered inside a
+ * test would only run after that one test.
  */
 import { after } from "node:test";
 
 const stack: (() => Promise<unknown> | unknown)[] = [];
-let registered = false;
+
+after(async () => {
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    await next();
+  }
+});
 
 export function onCleanup(fn: () => Promise<unknown> | unknown): void {
   stack.push(fn);
-  if (registered) return;
-  registered = true;
-  after(async () => {
-    while (stack.length > 0) {
-      const next = stack.pop()!;
-      await next();
-    }
-  });
 }

@@ -21,6 +21,7 @@ export const fastWorkerOptions: WorkerOptions = {
     probeBackoff: { initialMs: 50, maxMs: 500 },
     retryBackoff: { initialMs: 50, maxMs: 500 },
   },
+  targetProbe: { intervalMs: 300, timeoutMs: 1000 },
 };
 
 export interface TargetDatabase {
@@ -101,6 +102,7 @@ export async function createConsumerWorld(
         storeUrl: store.url,
         log: pino({ level: "silent" }),
         connectTarget: (id) => targets.connect(id),
+        probeTarget: (id) => targets.test(id),
       },
       options,
     );

@@ -3,10 +3,10 @@
  * file's tests, with a small JSON client for its API.
  */
 import { randomBytes } from "node:crypto";
-import { after } from "node:test";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type RunningService, startService } from "../../src/service.js";
+import { onCleanup } from "./cleanup.js";
 import { createTestStore, type TestStore } from "./database.js";
 
 export interface ApiResponse {
@@ -55,23 +55,34 @@ export function apiClient(url: string, defaultToken: string | undefined) {
   };
 }
 
-/** Config for a service on `storeUrl`, on a free port, with a known token and no logs. */
+/**
+ * Config for a service on `storeUrl`, on a free port, with a known token, a vault key of its own (nothing
+ * written to the working directory) and no logs.
+ */
 export function testConfig(storeUrl: string, token: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     SEQUIN_DATABASE_URL: storeUrl,
     SEQUIN_HOST: "127.0.0.1",
     SEQUIN_PORT: "0",
     SEQUIN_API_TOKEN: token,
+    SEQUIN_VAULT_KEY: randomBytes(32).toString("base64"),
     SEQUIN_LOG_LEVEL: "silent",
     ...env,
   });
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/**
+ * Starts the service on a store of its own. It stops before the store's database is dropped, and before
+ * anything the test sets up later is torn down (cleanups run last registered, first).
+ */
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<TestService> {
   const store = await createTestStore();
   const token = testToken();
   const config = testConfig(store.url, token, env);
-  const service = await startService(config, { log: pino({ level: "silent" }) });
-  after(() => service.stop());
+  const service = await startService(config, { log: options.log ?? pino({ level: "silent" }) });
+  onCleanup(() => service.stop());
   return { url: service.url, token, store, service, config, request: apiClient(service.url, token) };
 }

@@ -7,7 +7,7 @@ import type { ServerDeps } from "../server-deps.js";
 
 const healthTimeoutMs = 3_000;
 
-const healthSchema = z.object({ status: z.enum(["ok", "unavailable"]) }).meta({ id: "Health" });
+const healthSchema = z.object({ status: z.enum(["ok", "unavailable"]) }).meta({ id: "ServiceHealth" });
 
 async function storeReachable(deps: ServerDeps): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -12,9 +12,18 @@ const staging = `pg_temp.${quoteIdent("sequin_staging")}`;
 
 const stagedColumns = "sequin_id, sync_id, collection_id, upstream_id, payload, upstream_updated_at, deleted";
 
-const newestPerRecord = `select distinct on (sequin_id) ${stagedColumns}
+/**
+ * Which staged row counts for each record. Only the keys are sorted: sorting whole rows spilled the
+ * payloads of a 10,000-row batch to disk (an external merge sort, twice per batch) and cost ~10% of the
+ * target's CPU per record (docs/benchmarks.md, "Consumer").
+ */
+const newestKeys = `select distinct on (sequin_id) position, sequin_id, upstream_updated_at, deleted
     from ${staging}
    order by sequin_id, upstream_updated_at desc, position desc`;
+
+const newestPerRecord = `select ${stagedColumns}
+    from ${staging}
+   where position in (select position from (${newestKeys}) as k)`;
 
 export async function createStagingTable(client: pg.ClientBase): Promise<void> {
   await client.query(
@@ -40,7 +49,7 @@ export function copyIntoStaging() {
 export async function deleteStaged(client: pg.ClientBase, table: TableName): Promise<number> {
   const result = await client.query(
     `delete from ${qualifiedName(table)} as t
-      using (${newestPerRecord}) as s
+      using (${newestKeys}) as s
       where s.deleted and t.sequin_id = s.sequin_id and t.upstream_updated_at <= s.upstream_updated_at`,
   );
   return result.rowCount ?? 0;

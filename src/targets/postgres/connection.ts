@@ -23,7 +23,19 @@ export interface TargetConnection {
   ssl?: SslMode;
 }
 
+/** How a connection reaches a target that is not directly reachable (an SSH tunnel: ssh-tunnel.ts). */
+export interface TargetRoute {
+  /** Where to connect instead of host:port. */
+  via: { host: string; port: number };
+  /** The socket for one attempt, so the route can tell later what happened to it. */
+  stream: () => Duplex;
+  /** The route's own reason for a failed connection (e.g. the bastion refused the forwarding), or `error`. */
+  explain(error: unknown): unknown;
+}
+
 export interface ConnectOptions {
+  /** Opens the route to the target first; its errors are thrown as they are. Overrides via and stream. */
+  route?: () => Promise<TargetRoute>;
   /** Connect here (e.g. a local SSH forwarder) instead of host:port; TLS still checks `host`. */
   via?: { host: string; port: number };
   /** Supplies the socket instead (one per attempt); pg calls its `connect(port, host)`. */
@@ -97,12 +109,22 @@ export async function connectTarget(
   conn: TargetConnection,
   options: ConnectOptions = {},
 ): Promise<pg.Client> {
-  const config = targetClientConfig(conn, options);
+  const route = options.route ? await options.route() : undefined;
+  const config = targetClientConfig(
+    conn,
+    route ? { ...options, via: route.via, stream: route.stream } : options,
+  );
   try {
-    return await open(config);
+    try {
+      return await open(config);
+    } catch (error) {
+      if ((conn.ssl ?? "prefer") === "prefer" && serverHasNoTls(error)) {
+        return await open({ ...config, ssl: false });
+      }
+      throw error;
+    }
   } catch (error) {
-    if ((conn.ssl ?? "prefer") === "prefer" && serverHasNoTls(error)) return open({ ...config, ssl: false });
-    throw error;
+    throw route ? route.explain(error) : error;
   }
 }
 

@@ -7,6 +7,7 @@ export {
   defaultConnectTimeoutMs,
   type SslMode,
   type TargetConnection,
+  type TargetRoute,
   targetClientConfig,
   testTargetConnection,
 } from "./connection.js";

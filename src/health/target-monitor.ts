@@ -1,0 +1,77 @@
+/**
+ * Probes the targets that a worker's consumers write to, so an outage is noticed within seconds even by a
+ * consumer that has nothing to write, and so a batch stuck on a black-holed connection (no answer, no
+ * reset) is cut instead of hanging until TCP gives up. A failed probe is reported to every consumer of the
+ * target, which then waits for it and probes with backoff on its own.
+ */
+export interface TargetProbe {
+  ok: boolean;
+  error?: string;
+}
+
+export interface TargetMonitorOptions {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export class TargetMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly options: TargetMonitorOptions,
+    /** Target ids worth probing now (those with consumers running and not already waiting). */
+    private readonly targetsInUse: () => string[],
+    private readonly probe: (targetId: string) => Promise<TargetProbe>,
+    private readonly onUnreachable: (targetId: string, reason: string) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.round().finally(() => {
+        this.running = undefined;
+        this.schedule();
+      });
+    }, this.options.intervalMs);
+  }
+
+  private async round(): Promise<void> {
+    await Promise.all(
+      this.targetsInUse().map(async (targetId) => {
+        const result = await this.probeWithTimeout(targetId);
+        if (!result.ok && !this.stopped) this.onUnreachable(targetId, result.error ?? "no answer");
+      }),
+    );
+  }
+
+  private async probeWithTimeout(targetId: string): Promise<TargetProbe> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<TargetProbe>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ ok: false, error: `no answer within ${this.options.timeoutMs} ms` }),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        this.probe(targetId).catch((error: unknown) => ({ ok: false, error: (error as Error).message })),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
