@@ -47,6 +47,8 @@ export interface RunnerOptions {
   probeBackoff: Backoff;
   /** Retrying a refused write or a store error. */
   retryBackoff: Backoff;
+  /** How long one probe of an unreachable target may take. */
+  probeTimeoutMs: number;
 }
 
 export const defaultRunnerOptions: RunnerOptions = {
@@ -54,6 +56,7 @@ export const defaultRunnerOptions: RunnerOptions = {
   pollIntervalMs: 1000,
   probeBackoff: { initialMs: 250, maxMs: 30_000 },
   retryBackoff: { initialMs: 1000, maxMs: 60_000 },
+  probeTimeoutMs: 5000,
 };
 
 export interface ConsumerAssignment {
@@ -160,14 +163,18 @@ export class ConsumerRunner {
   markTargetUnreachable(reason: string): void {
     if (this.state === "waiting_for_target") return;
     this.targetDown = reason;
+    this.cutTargetConnection(reason);
+    this.notify();
+  }
+
+  /** Fails the query or connection attempt in flight at once (end() would wait for a dead peer). */
+  private cutTargetConnection(reason: string): void {
     this.targetDownSignal.abort(new TargetDown(reason));
     const client = this.target;
     this.target = undefined;
-    // destroying the socket fails the query in flight at once; end() would wait for it
     (
       client as unknown as { connection?: { stream?: { destroy(): void } } } | undefined
     )?.connection?.stream?.destroy();
-    this.notify();
   }
 
   /** Lets the batch in flight finish (or roll back), then returns. */
@@ -326,16 +333,8 @@ export class ConsumerRunner {
       return;
     }
     if (error instanceof TargetDown || this.targetDown) {
-      const reason = this.targetDown ?? (error as Error).message;
-      this.targetDown = undefined;
-      this.targetDownSignal = new AbortController();
       this.deps.onError?.(this.assignment.id, { kind: "unreachable" });
-      await this.closeTarget();
-      await this.on("target_unreachable", {
-        message: `target unreachable: ${reason}`,
-        at: new Date().toISOString(),
-      });
-      await this.probeUntilReachable();
+      await this.waitForTarget(this.targetDown ?? (error as Error).message);
       return;
     }
     const classified = classifyTargetError(error);
@@ -345,26 +344,37 @@ export class ConsumerRunner {
     });
     await this.closeTarget();
     if (classified.kind === "unreachable") {
-      await this.on("target_unreachable", {
-        message: `target unreachable: ${classified.message}`,
-        at: new Date().toISOString(),
-      });
-      await this.probeUntilReachable();
+      await this.waitForTarget(classified.message);
       return;
     }
     log.warn({ consumer: this.assignment.name, err: classified.message }, "transient target error; retrying");
     await this.wait(this.options.retryBackoff.initialMs);
   }
 
-  /** Probes the target with capped exponential backoff until it answers, then resumes from the position. */
-  private async probeUntilReachable(): Promise<void> {
+  /** The monitor's alarm is moot once we wait for the target ourselves. */
+  private clearTargetDown(): void {
+    this.targetDown = undefined;
+    if (this.targetDownSignal.signal.aborted) this.targetDownSignal = new AbortController();
+  }
+
+  /**
+   * waiting_for_target: probes with capped exponential backoff, each probe bounded by a timeout (a
+   * black-holed connection never answers), until the target answers; then resumes from the position.
+   */
+  private async waitForTarget(reason: string): Promise<void> {
+    this.clearTargetDown();
+    await this.closeTarget();
+    await this.on("target_unreachable", {
+      message: `target unreachable: ${reason}`,
+      at: new Date().toISOString(),
+    });
     let delay = this.options.probeBackoff.initialMs;
     while (!this.stopping) {
       await this.wait(delay, false);
       if (this.stopping) return;
+      this.clearTargetDown();
       try {
-        const client = await this.connected();
-        await client.query("select 1");
+        await this.probeOnce();
         await this.on("target_reachable");
         return;
       } catch (error) {
@@ -381,6 +391,28 @@ export class ConsumerRunner {
         }
         delay = Math.min(delay * 2, this.options.probeBackoff.maxMs);
       }
+    }
+  }
+
+  private async probeOnce(): Promise<void> {
+    const timeoutMs = this.options.probeTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.cutTargetConnection(`no answer within ${timeoutMs} ms`);
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          const client = await this.connected();
+          await client.query("select 1");
+        })(),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -20,6 +20,7 @@ export const fastWorkerOptions: WorkerOptions = {
     pollIntervalMs: 200,
     probeBackoff: { initialMs: 50, maxMs: 500 },
     retryBackoff: { initialMs: 50, maxMs: 500 },
+    probeTimeoutMs: 1000,
   },
   targetProbe: { intervalMs: 300, timeoutMs: 1000 },
 };
@@ -150,10 +151,11 @@ export async function startSeedConsumer(
   return consumer;
 }
 
-/** Whether the consumer's position reached everything its filter has in the stream now. */
+/** Whether the consumer's position reached everything its filter has in the stream now (throws why not). */
 export async function caughtUp(world: ConsumerWorld, consumerId: string): Promise<boolean> {
   const c = await world.consumers.get(consumerId);
-  return c.lag.records === 0 && (c.state === "live" || c.state === "backfilling");
+  if (c.lag.records === 0 && (c.state === "live" || c.state === "backfilling")) return true;
+  throw new Error(`state ${c.state}, ${c.lag.records} pending, last error: ${c.last_error?.message ?? "none"}`);
 }
 
 /** The consumer's table must hold exactly the live records of the stream for its filter, newest versions. */

@@ -1,0 +1,73 @@
+/**
+ * Where alerts go: email over SMTP (nodemailer) and a webhook (JSON POST signed with HMAC-SHA256 of the
+ * body in `x-sequin-signature`). Each channel sends one alert or throws; retrying is the sender's job.
+ */
+import { createHmac } from "node:crypto";
+import nodemailer from "nodemailer";
+import type { AlertChannel, AlertPayload } from "./alert-queries.js";
+
+export interface Channel {
+  name: AlertChannel;
+  send(payload: AlertPayload): Promise<void>;
+  close?(): void;
+}
+
+export function signature(body: string, secret: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+export function webhookChannel(url: string, secret: string | undefined, timeoutMs = 10_000): Channel {
+  return {
+    name: "webhook",
+    async send(payload) {
+      const body = JSON.stringify(payload);
+      const response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "sequin-alerts",
+          ...(secret ? { "x-sequin-signature": signature(body, secret) } : {}),
+        },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!response.ok) throw new Error(`webhook answered ${response.status} ${response.statusText}`);
+    },
+  };
+}
+
+function subject(payload: AlertPayload): string {
+  const verb = payload.event === "consumer.unhealthy" ? "is unhealthy" : "recovered";
+  return `[sequin] consumer "${payload.consumer.name}" ${verb}`;
+}
+
+function text(payload: AlertPayload): string {
+  const c = payload.consumer;
+  const lines = [
+    subject(payload),
+    "",
+    `state: ${c.state}`,
+    `health: ${c.health.status}`,
+    `lag: ${c.lag.records} record(s), oldest ${c.lag.seconds} s`,
+    "",
+    ...c.health.notes.map((n) => `- ${n}`),
+    "",
+    ...c.health.checks.map((check) => `${check.name}: ${check.status}${check.error ? ` (${check.error})` : ""}`),
+    "",
+    `at ${payload.at}, consumer ${c.id}`,
+  ];
+  return lines.join("\n");
+}
+
+export function emailChannel(smtpUrl: string, from: string, to: string[]): Channel {
+  const transport = nodemailer.createTransport(smtpUrl, { from });
+  return {
+    name: "email",
+    async send(payload) {
+      await transport.sendMail({ to: to.join(", "), subject: subject(payload), text: text(payload) });
+    },
+    close() {
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Delivers queued alerts, apart from the consumers so a slow or broken SMTP server or webhook never holds
+ * them up. A failed delivery is logged and retried with capped backoff until it succeeds.
+ */
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Channel } from "./alert-channels.js";
+import { claimDueDeliveries, markDelivered, markFailed } from "./alert-queries.js";
+
+export interface AlertSenderOptions {
+  intervalMs: number;
+  retry: { initialSeconds: number; maxSeconds: number };
+}
+
+export const defaultAlertSenderOptions: AlertSenderOptions = {
+  intervalMs: 1000,
+  retry: { initialSeconds: 5, maxSeconds: 600 },
+};
+
+export class AlertSender {
+  readonly name = "alert-sender";
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private readonly channels: Map<string, Channel>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    channels: Channel[],
+    private readonly log: Logger,
+    private readonly options: AlertSenderOptions = defaultAlertSenderOptions,
+  ) {
+    this.channels = new Map(channels.map((c) => [c.name, c]));
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    for (const channel of this.channels.values()) channel.close?.();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.round()
+        .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, "alert delivery round failed"))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.options.intervalMs);
+        });
+    }, ms);
+  }
+
+  private async round(): Promise<void> {
+    const due = await claimDueDeliveries(this.pool, 20, 60);
+    for (const delivery of due) {
+      const channel = this.channels.get(delivery.channel);
+      if (!channel) {
+        // queued while that channel was configured; keep it for a process that has it
+        await markFailed(this.pool, delivery.id, `channel ${delivery.channel} is not configured here`, 300);
+        continue;
+      }
+      try {
+        await channel.send(delivery.payload);
+        await markDelivered(this.pool, delivery.id);
+        this.log.info({ channel: channel.name, event: delivery.event, consumer: delivery.payload.consumer.name }, "alert sent");
+      } catch (error) {
+        const retry = Math.min(
+          this.options.retry.initialSeconds * 2 ** delivery.attempts,
+          this.options.retry.maxSeconds,
+        );
+        await markFailed(this.pool, delivery.id, (error as Error).message, retry);
+        this.log.warn(
+          { channel: channel.name, event: delivery.event, attempt: delivery.attempts + 1, retryInSeconds: retry, err: (error as Error).message },
+          "alert delivery failed; will retry",
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Watches consumer health and queues one alert when a consumer becomes unhealthy and one when it recovers.
+ * A new status must hold for `settleMs` before it counts, so a flapping consumer cannot cause a storm;
+ * the stored `alerted_status` is swapped with a compare-and-set, so among several processes exactly one
+ * queues each alert.
+ */
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { ConsumerView } from "../../consumer/index.js";
+import { inTransaction } from "../../stream/index.js";
+import { type AlertChannel, type AlertPayload, insertDelivery, selectAlertedStatuses, swapAlertedStatus } from "./alert-queries.js";
+
+export interface HealthWatcherOptions {
+  intervalMs: number;
+  settleMs: number;
+}
+
+export const defaultHealthWatcherOptions: HealthWatcherOptions = { intervalMs: 2000, settleMs: 10_000 };
+
+type Status = "healthy" | "unhealthy";
+
+export class HealthWatcher {
+  readonly name = "health-watcher";
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  /** Status each consumer has shown continuously since a time. */
+  private readonly seen = new Map<string, { status: Status; since: number }>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly listConsumers: () => Promise<ConsumerView[]>,
+    private readonly channels: AlertChannel[],
+    private readonly log: Logger,
+    private readonly options: HealthWatcherOptions = defaultHealthWatcherOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.check()
+        .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, "health check round failed"))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule();
+        });
+    }, this.options.intervalMs);
+  }
+
+  /** One round: compare every consumer's health with what was last alerted. */
+  async check(now = Date.now()): Promise<void> {
+    const [consumers, alerted] = await Promise.all([this.listConsumers(), selectAlertedStatuses(this.pool)]);
+    for (const consumer of consumers) {
+      const status = consumer.health.status;
+      const seen = this.seen.get(consumer.id);
+      if (!seen || seen.status !== status) this.seen.set(consumer.id, { status, since: now });
+      const since = this.seen.get(consumer.id)!.since;
+      const last = alerted.get(consumer.id) ?? "healthy";
+      if (status === last || now - since < this.options.settleMs) continue;
+      await this.alert(consumer, last, status);
+    }
+    const present = new Set(consumers.map((c) => c.id));
+    for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
+  }
+
+  private async alert(consumer: ConsumerView, from: Status, to: Status): Promise<void> {
+    const event = to === "unhealthy" ? "consumer.unhealthy" : "consumer.recovered";
+    const payload: AlertPayload = {
+      event,
+      at: new Date().toISOString(),
+      consumer: {
+        id: consumer.id,
+        name: consumer.name,
+        state: consumer.state,
+        health: consumer.health,
+        lag: consumer.lag,
+      },
+    };
+    const won = await inTransaction(this.pool, async (client) => {
+      if (!(await swapAlertedStatus(client, consumer.id, from, to))) return false;
+      for (const channel of this.channels) {
+        await insertDelivery(client, { consumerId: consumer.id, channel, event, payload });
+      }
+      return true;
+    });
+    if (won) {
+      this.log.warn({ consumer: consumer.name, event, notes: consumer.health.notes }, `consumer ${to}`);
+    }
+  }
+}
