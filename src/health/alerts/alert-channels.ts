@@ -52,7 +52,9 @@ function text(payload: AlertPayload): string {
     "",
     ...c.health.notes.map((n) => `- ${n}`),
     "",
-    ...c.health.checks.map((check) => `${check.name}: ${check.status}${check.error ? ` (${check.error})` : ""}`),
+    ...c.health.checks.map(
+      (check) => `${check.name}: ${check.status}${check.error ? ` (${check.error})` : ""}`,
+    ),
     "",
     `at ${payload.at}, consumer ${c.id}`,
   ];

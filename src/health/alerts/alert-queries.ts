@@ -10,7 +10,9 @@ export interface AlertedStatus {
   alerted_status: "healthy" | "unhealthy";
 }
 
-export async function selectAlertedStatuses(db: Queryable): Promise<Map<string, AlertedStatus["alerted_status"]>> {
+export async function selectAlertedStatuses(
+  db: Queryable,
+): Promise<Map<string, AlertedStatus["alerted_status"]>> {
   const { rows } = await db.query<AlertedStatus>("select id, alerted_status from sequin_consumers");
   return new Map(rows.map((r) => [r.id, r.alerted_status]));
 }
@@ -64,7 +66,11 @@ export interface AlertPayload {
  * Takes up to `limit` due deliveries for this sender: pushes their next attempt `leaseSeconds` ahead so
  * another process does not send them meanwhile (if this one dies, they come due again).
  */
-export async function claimDueDeliveries(db: pg.Pool, limit: number, leaseSeconds: number): Promise<DeliveryRow[]> {
+export async function claimDueDeliveries(
+  db: pg.Pool,
+  limit: number,
+  leaseSeconds: number,
+): Promise<DeliveryRow[]> {
   const { rows } = await db.query<DeliveryRow>(
     `update sequin_alert_deliveries set next_attempt_at = now() + make_interval(secs => $2)
      where id in (select id from sequin_alert_deliveries
@@ -77,12 +83,18 @@ export async function claimDueDeliveries(db: pg.Pool, limit: number, leaseSecond
 }
 
 export async function markDelivered(db: Queryable, id: string): Promise<void> {
-  await db.query("update sequin_alert_deliveries set delivered_at = now(), attempts = attempts + 1 where id = $1", [
-    id,
-  ]);
+  await db.query(
+    "update sequin_alert_deliveries set delivered_at = now(), attempts = attempts + 1 where id = $1",
+    [id],
+  );
 }
 
-export async function markFailed(db: Queryable, id: string, error: string, retryInSeconds: number): Promise<void> {
+export async function markFailed(
+  db: Queryable,
+  id: string,
+  error: string,
+  retryInSeconds: number,
+): Promise<void> {
   await db.query(
     `update sequin_alert_deliveries set attempts = attempts + 1, last_error = $2,
        next_attempt_at = now() + make_interval(secs => $3) where id = $1`,

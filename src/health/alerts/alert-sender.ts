@@ -49,7 +49,9 @@ export class AlertSender {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.round()
-        .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, "alert delivery round failed"))
+        .catch((error: unknown) =>
+          this.log.warn({ err: (error as Error).message }, "alert delivery round failed"),
+        )
         .finally(() => {
           this.running = undefined;
           this.schedule(this.options.intervalMs);
@@ -69,7 +71,10 @@ export class AlertSender {
       try {
         await channel.send(delivery.payload);
         await markDelivered(this.pool, delivery.id);
-        this.log.info({ channel: channel.name, event: delivery.event, consumer: delivery.payload.consumer.name }, "alert sent");
+        this.log.info(
+          { channel: channel.name, event: delivery.event, consumer: delivery.payload.consumer.name },
+          "alert sent",
+        );
       } catch (error) {
         const retry = Math.min(
           this.options.retry.initialSeconds * 2 ** delivery.attempts,
@@ -77,7 +82,13 @@ export class AlertSender {
         );
         await markFailed(this.pool, delivery.id, (error as Error).message, retry);
         this.log.warn(
-          { channel: channel.name, event: delivery.event, attempt: delivery.attempts + 1, retryInSeconds: retry, err: (error as Error).message },
+          {
+            channel: channel.name,
+            event: delivery.event,
+            attempt: delivery.attempts + 1,
+            retryInSeconds: retry,
+            err: (error as Error).message,
+          },
           "alert delivery failed; will retry",
         );
       }

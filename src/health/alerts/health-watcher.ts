@@ -8,7 +8,13 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { ConsumerView } from "../../consumer/index.js";
 import { inTransaction } from "../../stream/index.js";
-import { type AlertChannel, type AlertPayload, insertDelivery, selectAlertedStatuses, swapAlertedStatus } from "./alert-queries.js";
+import {
+  type AlertChannel,
+  type AlertPayload,
+  insertDelivery,
+  selectAlertedStatuses,
+  swapAlertedStatus,
+} from "./alert-queries.js";
 
 export interface HealthWatcherOptions {
   intervalMs: number;
@@ -50,7 +56,9 @@ export class HealthWatcher {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.check()
-        .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, "health check round failed"))
+        .catch((error: unknown) =>
+          this.log.warn({ err: (error as Error).message }, "health check round failed"),
+        )
         .finally(() => {
           this.running = undefined;
           this.schedule();
