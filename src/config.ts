@@ -23,6 +23,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** How long a worker's claim on a consumer lasts unrenewed: how soon a dead worker's consumers move. */
   leaseSeconds: number;
+  /** A consumer's new health status must hold this long before it is alerted (no storms from flapping). */
+  alertSettleSeconds: number;
 }
 
 export const defaults = {
@@ -33,6 +35,7 @@ export const defaults = {
   lagAlertSeconds: 300,
   logLevel: "info",
   leaseSeconds: 15,
+  alertSettleSeconds: 10,
 } as const;
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -161,6 +164,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const leaseSeconds = parseInteger(env, "SEQUIN_LEASE_SECONDS", 1, 3600, defaults.leaseSeconds, problems);
 
+  const alertSettleSeconds = parseInteger(
+    env,
+    "SEQUIN_ALERT_SETTLE_SECONDS",
+    0,
+    3600,
+    defaults.alertSettleSeconds,
+    problems,
+  );
+
   if (problems.list.length > 0) {
     throw new SequinError("config_invalid", `invalid environment:\n  ${problems.list.join("\n  ")}`);
   }
@@ -182,5 +194,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     metricsToken,
     logLevel,
     leaseSeconds,
+    alertSettleSeconds,
   };
 }

@@ -11,6 +11,15 @@ import type { ServerDeps } from "./api/server-deps.js";
 import type { Config } from "./config.js";
 import { Consumers, ConsumerWorker, defaultWorkerOptions } from "./consumer/index.js";
 import { openStore, type Store } from "./db/store.js";
+import {
+  AlertSender,
+  type Channel,
+  defaultHealthWatcherOptions,
+  emailChannel,
+  HealthWatcher,
+  webhookChannel,
+} from "./health/alerts/index.js";
+import { ServiceMetrics } from "./health/metrics.js";
 import { Targets } from "./targets/index.js";
 import { Vault } from "./vault/index.js";
 
@@ -59,6 +68,8 @@ async function backgroundComponents(store: Store, config: Config, log: Logger): 
       log,
       connectTarget: (id) => targets.connect(id),
       probeTarget: (id) => targets.test(id),
+      onBatch: (batch) => metrics.batchApplied(batch),
+      onError: (consumer, error) => metrics.batchFailed(consumer, error),
     },
     { ...defaultWorkerOptions, leaseSeconds: config.leaseSeconds },
   );
@@ -68,13 +79,38 @@ async function backgroundComponents(store: Store, config: Config, log: Logger): 
     lagAlertSeconds: config.lagAlertSeconds,
     worker,
   });
+  const listConsumers = () => consumers.list();
+  const metrics = new ServiceMetrics(listConsumers);
+  const channels = alertChannels(config);
+  const healthWatcher = new HealthWatcher(
+    store.pool,
+    listConsumers,
+    channels.map((c) => c.name),
+    log,
+    { ...defaultHealthWatcherOptions, settleMs: config.alertSettleSeconds * 1000 },
+  );
+  const alertSender = new AlertSender(store.pool, channels, log);
   // the tunnels to targets close after the worker stopped using them
   const tunnels: ServiceComponent = {
     name: "target-tunnels",
     start: async () => {},
     stop: () => targets.close(),
   };
-  return { background: [tunnels, worker], deps: { targets, consumers } };
+  return {
+    background: [tunnels, worker, alertSender, healthWatcher],
+    deps: { targets, consumers, metrics },
+  };
+}
+
+/** Email when SEQUIN_SMTP_URL is set, a webhook when SEQUIN_ALERT_WEBHOOK_URL is. */
+function alertChannels(config: Config): Channel[] {
+  const channels: Channel[] = [];
+  if (config.smtpUrl && config.alertEmailFrom) {
+    channels.push(emailChannel(config.smtpUrl, config.alertEmailFrom, config.alertEmailTo));
+  }
+  if (config.alertWebhookUrl)
+    channels.push(webhookChannel(config.alertWebhookUrl, config.alertWebhookSecret));
+  return channels;
 }
 
 function listenUrl(server: FastifyInstance): string {

@@ -6,6 +6,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Consumers } from "../consumer/index.js";
+import type { ServiceMetrics } from "../health/metrics.js";
 import type { Targets } from "../targets/index.js";
 import type { ApiTokens } from "./api-tokens.js";
 
@@ -17,4 +18,5 @@ export interface ServerDeps {
   tokens: ApiTokens;
   targets: Targets;
   consumers: Consumers;
+  metrics: ServiceMetrics;
 }

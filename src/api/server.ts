@@ -11,6 +11,7 @@ import { installErrorHandling } from "./error-envelope.js";
 import { registerOpenApi } from "./openapi.js";
 import { zodValidatorCompiler } from "./request-validation.js";
 import { consumerRoutes } from "./routes/consumers.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { serviceRoutes } from "./routes/service.js";
 import { sshKeyRoutes } from "./routes/ssh-keys.js";
 import { syncRoutes } from "./routes/syncs.js";
@@ -79,6 +80,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await registerOpenApi(app);
   serviceRoutes(app, deps);
+  metricsRoutes(app, deps);
   syncRoutes(app, deps);
   targetRoutes(app, deps);
   sshKeyRoutes(app, deps);

@@ -71,8 +71,13 @@ export interface ConsumerAssignment {
   backfillHead: Cursor | null;
 }
 
+export interface ConsumerRef {
+  id: string;
+  name: string;
+}
+
 export interface BatchApplied {
-  consumerId: string;
+  consumer: ConsumerRef;
   upserted: number;
   deleted: number;
   rows: number;
@@ -85,7 +90,7 @@ export interface RunnerDeps {
   connectTarget: () => Promise<pg.Client>;
   log: Logger;
   onBatch?: (batch: BatchApplied) => void;
-  onError?: (consumerId: string, error: { kind: string; sqlstate?: string }) => void;
+  onError?: (consumer: ConsumerRef, error: { kind: string; sqlstate?: string }) => void;
 }
 
 export interface RunnerSnapshot {
@@ -138,6 +143,10 @@ export class ConsumerRunner {
 
   get id(): string {
     return this.assignment.id;
+  }
+
+  private get ref(): ConsumerRef {
+    return { id: this.assignment.id, name: this.assignment.name };
   }
 
   get fence(): string {
@@ -274,7 +283,7 @@ export class ConsumerRunner {
     if (!committed) throw new LostLease("another worker owns this consumer now");
     this.cursor = next;
     this.deps.onBatch?.({
-      consumerId: this.assignment.id,
+      consumer: this.ref,
       upserted: result.upserted,
       deleted: result.deleted,
       rows: result.rows,
@@ -310,7 +319,7 @@ export class ConsumerRunner {
     }
     if (error instanceof StoreFailed) {
       log.error({ consumer: this.assignment.name, err: error.message }, "store unavailable; retrying");
-      this.deps.onError?.(this.assignment.id, { kind: "store" });
+      this.deps.onError?.(this.ref, { kind: "store" });
       await this.wait(this.nextRetryDelay());
       return;
     }
@@ -319,7 +328,7 @@ export class ConsumerRunner {
       const message = `the target refused record ${r.collection_id}/${r.upstream_id} (sequin_id ${r.sequin_id})${
         error.sqlstate ? ` with SQLSTATE ${error.sqlstate}` : ""
       }: ${error.message}`;
-      this.deps.onError?.(this.assignment.id, {
+      this.deps.onError?.(this.ref, {
         kind: "refused",
         ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
       });
@@ -333,12 +342,12 @@ export class ConsumerRunner {
       return;
     }
     if (error instanceof TargetDown || this.targetDown) {
-      this.deps.onError?.(this.assignment.id, { kind: "unreachable" });
+      this.deps.onError?.(this.ref, { kind: "unreachable" });
       await this.waitForTarget(this.targetDown ?? (error as Error).message);
       return;
     }
     const classified = classifyTargetError(error);
-    this.deps.onError?.(this.assignment.id, {
+    this.deps.onError?.(this.ref, {
       kind: classified.kind,
       ...(classified.sqlstate ? { sqlstate: classified.sqlstate } : {}),
     });

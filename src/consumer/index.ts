@@ -9,6 +9,7 @@ export {
 } from "./consumer-lifecycle.js";
 export {
   type BatchApplied,
+  type ConsumerRef,
   ConsumerRunner,
   defaultRunnerOptions,
   type RunnerOptions,

@@ -6,6 +6,7 @@ import { ApiTokens } from "../../src/api/api-tokens.js";
 import { buildServer } from "../../src/api/server.js";
 import { Consumers } from "../../src/consumer/index.js";
 import { createStorePool } from "../../src/db/pool.js";
+import { ServiceMetrics } from "../../src/health/metrics.js";
 import { Targets } from "../../src/targets/index.js";
 import { Vault } from "../../src/vault/index.js";
 import { startTestService, testConfig, testToken } from "../helpers/service.js";
@@ -138,6 +139,7 @@ test("an unexpected error → 500 internal, without its message; the store down 
     tokens: new ApiTokens(pool, token),
     targets,
     consumers,
+    metrics: new ServiceMetrics(() => consumers.list()),
   });
   app.post("/v1/boom", async () => {
     throw new Error("secret detail of a bug");

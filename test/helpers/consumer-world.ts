@@ -155,7 +155,9 @@ export async function startSeedConsumer(
 export async function caughtUp(world: ConsumerWorld, consumerId: string): Promise<boolean> {
   const c = await world.consumers.get(consumerId);
   if (c.lag.records === 0 && (c.state === "live" || c.state === "backfilling")) return true;
-  throw new Error(`state ${c.state}, ${c.lag.records} pending, last error: ${c.last_error?.message ?? "none"}`);
+  throw new Error(
+    `state ${c.state}, ${c.lag.records} pending, last error: ${c.last_error?.message ?? "none"}`,
+  );
 }
 
 /** The consumer's table must hold exactly the live records of the stream for its filter, newest versions. */

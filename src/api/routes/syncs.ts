@@ -27,7 +27,7 @@ const collectionParamsSchema = z.object({
   collection_id: z.string().min(1, "collection_id must not be empty").max(255),
 });
 
-export function syncRoutes(server: FastifyInstance, { pool }: ServerDeps): void {
+export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDeps): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ["syncs"];
 
@@ -136,7 +136,11 @@ export function syncRoutes(server: FastifyInstance, { pool }: ServerDeps): void 
         response: { 200: ingestResultSchema, ...errorResponses },
       },
     },
-    async (request) => ingest(pool, request.params.id, request.body.records, { validated: true }),
+    async (request) => {
+      const result = await ingest(pool, request.params.id, request.body.records, { validated: true });
+      metrics.ingest(result);
+      return result;
+    },
   );
 
   app.get(
