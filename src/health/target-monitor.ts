@@ -4,6 +4,8 @@
  * reset) is cut instead of hanging until TCP gives up. A failed probe is reported to every consumer of the
  * target, which then waits for it and probes with backoff on its own.
  */
+import { Periodic } from "./periodic.js";
+
 export interface TargetProbe {
   ok: boolean;
   error?: string;
@@ -15,9 +17,7 @@ export interface TargetMonitorOptions {
 }
 
 export class TargetMonitor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly options: TargetMonitorOptions,
@@ -25,34 +25,28 @@ export class TargetMonitor {
     private readonly targetsInUse: () => string[],
     private readonly probe: (targetId: string) => Promise<TargetProbe>,
     private readonly onUnreachable: (targetId: string, reason: string) => void,
-  ) {}
+  ) {
+    // a probe never throws (failures are results), so a round has no error to report
+    this.periodic = new Periodic(
+      options.intervalMs,
+      () => this.round(),
+      () => {},
+    );
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.periodic.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round().finally(() => {
-        this.running = undefined;
-        this.schedule();
-      });
-    }, this.options.intervalMs);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   private async round(): Promise<void> {
     await Promise.all(
       this.targetsInUse().map(async (targetId) => {
         const result = await this.probeWithTimeout(targetId);
-        if (!result.ok && !this.stopped) this.onUnreachable(targetId, result.error ?? "no answer");
+        if (!result.ok && !this.periodic.isStopped) this.onUnreachable(targetId, result.error ?? "no answer");
       }),
     );
   }

@@ -6,36 +6,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createSync, type IncomingRecord, ingest } from "../../src/stream/index.js";
-import { createConsumerWorld, createSeedTarget, tableMatchesStream } from "../helpers/consumer-world.js";
+import {
+  createConsumerWorld,
+  createSeedTarget,
+  startSeedConsumer,
+  tableMatchesStream,
+} from "../helpers/consumer-world.js";
 import { waitFor } from "../helpers/wait.js";
 
 const world = await createConsumerWorld();
 const target = await createSeedTarget();
 const pool = world.store.pool;
-
-async function startConsumer(name: string, provider: string, tableName: string) {
-  const registered = await world.targets.create({
-    name: `target-${name}`,
-    connection: {
-      host: target.host,
-      port: target.port,
-      database: target.database,
-      username: target.user,
-      password: target.password,
-      ssl: "disable",
-    },
-  });
-  const consumer = await world.consumers.create({
-    name,
-    target_id: registered.id,
-    filter: { provider },
-    table: { schema: target.schema, name: tableName },
-  });
-  await target.admin.query(consumer.create_table_sql);
-  await target.admin.query(`grant all on all tables in schema ${target.schema} to ${target.user}`);
-  await world.consumers.start(consumer.id);
-  return consumer;
-}
 
 const records = (n: number, second: number, value: (i: number) => string): IncomingRecord[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -47,7 +28,7 @@ const records = (n: number, second: number, value: (i: number) => string): Incom
 
 test("a user's unique constraint: the bad record is isolated, named with its SQLSTATE, and retried until fixed", async () => {
   const sync = await createSync(pool, { name: "constraint", provider: "crm" });
-  const consumer = await startConsumer("constrained", "crm", "records");
+  const consumer = await startSeedConsumer(world, target, "constrained", { provider: "crm" }, "records");
   const table = `${target.schema}.records`;
   await waitFor("live", async () => (await world.consumers.get(consumer.id)).state === "live");
   // the kind of constraint the seed warns about
@@ -105,7 +86,7 @@ test("a user's unique constraint: the bad record is isolated, named with its SQL
 
 test("a dropped table and lost privileges: failing with the SQLSTATE, then recovery", async () => {
   const sync = await createSync(pool, { name: "dropped", provider: "erp" });
-  const consumer = await startConsumer("dropped", "erp", "erp_records");
+  const consumer = await startSeedConsumer(world, target, "dropped", { provider: "erp" }, "erp_records");
   const table = `${target.schema}.erp_records`;
   await waitFor("live", async () => (await world.consumers.get(consumer.id)).state === "live");
 

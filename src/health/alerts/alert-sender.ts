@@ -4,6 +4,7 @@
  */
 import type pg from "pg";
 import type { Logger } from "pino";
+import { Periodic } from "../periodic.js";
 import type { Channel } from "./alert-channels.js";
 import { claimDueDeliveries, markDelivered, markFailed } from "./alert-queries.js";
 
@@ -19,9 +20,7 @@ export const defaultAlertSenderOptions: AlertSenderOptions = {
 
 export class AlertSender {
   readonly name = "alert-sender";
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly periodic: Periodic;
   private readonly channels: Map<string, Channel>;
 
   constructor(
@@ -31,32 +30,20 @@ export class AlertSender {
     private readonly options: AlertSenderOptions = defaultAlertSenderOptions,
   ) {
     this.channels = new Map(channels.map((c) => [c.name, c]));
+    this.periodic = new Periodic(
+      options.intervalMs,
+      () => this.round(),
+      (error) => log.warn({ err: (error as Error).message }, "alert delivery round failed"),
+    );
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
-    this.schedule(0);
+    this.periodic.start(0);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.periodic.stop();
     for (const channel of this.channels.values()) channel.close?.();
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round()
-        .catch((error: unknown) =>
-          this.log.warn({ err: (error as Error).message }, "alert delivery round failed"),
-        )
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(this.options.intervalMs);
-        });
-    }, ms);
   }
 
   private async round(): Promise<void> {

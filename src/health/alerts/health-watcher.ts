@@ -8,6 +8,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { ConsumerView } from "../../consumer/index.js";
 import { inTransaction } from "../../stream/index.js";
+import { Periodic } from "../periodic.js";
 import {
   type AlertChannel,
   type AlertPayload,
@@ -27,9 +28,7 @@ type Status = "healthy" | "unhealthy";
 
 export class HealthWatcher {
   readonly name = "health-watcher";
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly periodic: Periodic;
   /** Status each consumer has shown continuously since a time. */
   private readonly seen = new Map<string, { status: Status; since: number }>();
 
@@ -39,31 +38,20 @@ export class HealthWatcher {
     private readonly channels: AlertChannel[],
     private readonly log: Logger,
     private readonly options: HealthWatcherOptions = defaultHealthWatcherOptions,
-  ) {}
+  ) {
+    this.periodic = new Periodic(
+      options.intervalMs,
+      () => this.check(),
+      (error) => log.warn({ err: (error as Error).message }, "health check round failed"),
+    );
+  }
 
   async start(): Promise<void> {
-    this.stopped = false;
-    this.schedule();
+    this.periodic.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.check()
-        .catch((error: unknown) =>
-          this.log.warn({ err: (error as Error).message }, "health check round failed"),
-        )
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.options.intervalMs);
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One round: compare every consumer's health with what was last alerted. */
