@@ -116,3 +116,12 @@ test("schemas are components, every $ref resolves, bodies refuse unknown fields"
   assert.equal(schemas.IncomingRecordInput.additionalProperties, false);
   assert.deepEqual(Object.keys(schemas.Error.properties).sort(), ["code", "summary", "validation_errors"]);
 });
+
+test("/openapi.json is valid against the official OpenAPI 3.1 JSON schema", async () => {
+  const { Validator } = await import("@seriousme/openapi-schema-validator");
+  const validator = new Validator();
+  const result = await validator.validate(structuredClone(doc));
+  assert.equal(validator.version, "3.1");
+  assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 2)?.slice(0, 2000));
+  assert.equal(result.valid, true);
+});

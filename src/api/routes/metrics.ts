@@ -22,7 +22,7 @@ export function metricsRoutes(app: FastifyInstance, deps: ServerDeps): void {
       schema: {
         tags: ["service"],
         summary: "Prometheus metrics: consumer lag and state, records applied, batch latency, errors",
-        security: deps.config.metricsToken ? [{ bearer: [] }] : [],
+        security: deps.config.metricsToken ? [{ bearerAuth: [] }] : [],
         produces: ["text/plain"],
       },
     },
