@@ -1,5 +1,6 @@
 /** The `sequin` command and its subcommands, one module per command. */
 import { Command } from "commander";
+import { configCommand } from "./config-command.js";
 import { demoCommand } from "./demo/demo-command.js";
 import { sqlCommand } from "./sql-command.js";
 import { startCommand } from "./start-command.js";
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   program.addCommand(demoCommand());
   program.addCommand(sqlCommand());
   program.addCommand(statusCommand());
+  program.addCommand(configCommand());
   program.addCommand(versionCommand());
   return program;
 }

@@ -6,10 +6,12 @@ import { Command } from "commander";
 import { SequinError } from "../errors.js";
 import { type RunningService, startService } from "../service.js";
 import { configOrExit } from "./config-or-exit.js";
+import { applyAtStart, configFileOrExit } from "./config-start.js";
 import { createLogger } from "./logger.js";
 
-async function runStart(): Promise<void> {
+async function runStart(options: { config?: string[] }): Promise<void> {
   const config = configOrExit();
+  const file = options.config ? await configFileOrExit(options.config) : undefined;
   const log = createLogger(config.logLevel);
   let service: RunningService | undefined;
   let signalled = false;
@@ -46,16 +48,27 @@ async function runStart(): Promise<void> {
   }
   process.stdout.write(`listening on ${service.url}\n`);
   if (service.token) process.stdout.write(`admin API token (shown once): ${service.token}\n`);
+  if (file && !signalled && !(await applyAtStart(file, service, config.apiToken, log))) {
+    if (signalled) return;
+    await service.stop();
+    process.exit(1);
+  }
   if (signalled) shutdown(service);
 }
 
 export function startCommand(): Command {
   return new Command("start")
     .description("run the API, the console and the consumer workers until SIGTERM/SIGINT")
+    .option(
+      "--config <file>",
+      "apply this config file once the service listens (repeat to merge overrides; see docs/config.md)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       "after",
       "\nWithout SEQUIN_DATABASE_URL the store is an embedded Postgres in SEQUIN_DATA_DIR (default ./.sequin).\n" +
-        "The chosen URL is printed on a line starting `listening on `.",
+        "The chosen URL is printed on a line starting `listening on `.\n" +
+        "With --config, an invalid file exits 2 before anything starts; a file that cannot be applied stops it (exit 1).",
     )
     .action(runStart);
 }

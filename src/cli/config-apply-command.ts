@@ -1,0 +1,40 @@
+/**
+ * `sequin config apply -f FILE [--prune] [--update-secrets] [--json]`: makes the plan's changes, in a safe
+ * order. Idempotent: a second apply finds nothing to change. Exits 0 when the server matches the file,
+ * 1 on error (the changes made before it stay).
+ */
+import { Command } from "commander";
+import { applyPlan, planChanges, planText } from "../config-file/index.js";
+import { loadFiles, reportFailures, serverApi } from "./config-options.js";
+import { type PlanCommandOptions, withPlanOptions } from "./config-plan-command.js";
+
+async function runApply(options: PlanCommandOptions): Promise<void> {
+  await reportFailures(options.json, async () => {
+    const loaded = await loadFiles(options);
+    const api = serverApi();
+    const state = await api.state();
+    const plan = planChanges(loaded, state, options);
+    if (!options.json) process.stdout.write(planText(plan));
+    await applyPlan(api, loaded, state, plan);
+    const { create, update, delete: remove } = plan.summary;
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ ...plan, applied: true }, null, 2)}\n`
+        : `Apply complete: ${create} created, ${update} updated, ${remove} deleted.\n`,
+    );
+  });
+}
+
+export function configApplyCommand(): Command {
+  return withPlanOptions(
+    new Command("apply").description(
+      "make the server match the file (idempotent: a second apply changes nothing)",
+    ),
+  )
+    .addHelpText(
+      "after",
+      "\nOrder: syncs → targets → consumers (create, change, start or pause), then deletions (--prune only)\n" +
+        "consumers → targets → syncs. Exit status: 0 applied, 1 error. See docs/config.md.",
+    )
+    .action(runApply);
+}

@@ -1,0 +1,34 @@
+/**
+ * `sequin config export [-o FILE]`: the server's syncs, targets and consumers as a config file, secrets as
+ * `${VAR}` references. Exits 0, or 1 when the server cannot be asked.
+ */
+import { writeFile } from "node:fs/promises";
+import { Command } from "commander";
+import { exportConfig } from "../config-file/index.js";
+import { CommandFailure, reportFailures, serverApi } from "./config-options.js";
+
+async function runExport(options: { output?: string }): Promise<void> {
+  await reportFailures(false, async () => {
+    const yaml = exportConfig(await serverApi().state());
+    if (!options.output) {
+      process.stdout.write(yaml);
+      return;
+    }
+    await writeFile(options.output, yaml).catch((error: Error) => {
+      throw new CommandFailure(`cannot write ${options.output}: ${error.message}`);
+    });
+  });
+}
+
+export function configExportCommand(): Command {
+  return new Command("export")
+    .description(
+      `print the server's syncs, targets and consumers as a config file (secrets as \${VAR} references)`,
+    )
+    .option("-o, --output <file>", "write the file instead of printing it")
+    .addHelpText(
+      "after",
+      `\nPasswords become \${<TARGET_NAME>_PASSWORD} (and \${<TARGET_NAME>_SSH_PRIVATE_KEY}): set them before apply.`,
+    )
+    .action(runExport);
+}

@@ -1,0 +1,51 @@
+/**
+ * `sequin config plan -f FILE [--prune] [--update-secrets] [--json]`: the changes FILE would make to the
+ * server at SEQUIN_URL, field by field, without making them. Exits 0 when there are none, 2 when there are
+ * some, 1 on error (an invalid file, a server that cannot be asked).
+ */
+import { Command } from "commander";
+import { planChanges, planText } from "../config-file/index.js";
+import {
+  type ConfigCommandOptions,
+  loadFiles,
+  reportFailures,
+  serverApi,
+  withFileOptions,
+} from "./config-options.js";
+
+export interface PlanCommandOptions extends ConfigCommandOptions {
+  prune: boolean;
+  updateSecrets: boolean;
+}
+
+export function withPlanOptions(command: Command): Command {
+  return withFileOptions(command)
+    .option("--prune", "also delete syncs, targets and consumers the file does not name", false)
+    .option(
+      "--update-secrets",
+      "send every target's secrets, e.g. after rotating a password (the API never returns secrets, so a plan cannot see them change)",
+      false,
+    );
+}
+
+async function runPlan(options: PlanCommandOptions): Promise<void> {
+  await reportFailures(options.json, async () => {
+    const loaded = await loadFiles(options);
+    const api = serverApi();
+    const plan = planChanges(loaded, await api.state(), options);
+    process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : planText(plan));
+    process.exitCode = plan.actions.length > 0 ? 2 : 0;
+  });
+}
+
+export function configPlanCommand(): Command {
+  return withPlanOptions(
+    new Command("plan").description("show what applying the file would change on the server, field by field"),
+  )
+    .addHelpText(
+      "after",
+      `\nTalks to SEQUIN_URL (default http://127.0.0.1:7376) with SEQUIN_API_TOKEN; \${VAR} references are read\n` +
+        "from the environment. Exit status: 0 no changes, 2 changes, 1 error. See docs/config.md.",
+    )
+    .action(runPlan);
+}

@@ -1,0 +1,158 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: config files hold ${VAR} references literally
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  exportConfig,
+  type Plan,
+  parseConfigSources,
+  planChanges,
+  planText,
+  type ServerState,
+  variablePrefix,
+} from "../../src/config-file/index.js";
+
+const targetId = "00000000-0000-4000-8000-000000000001";
+const syncId = "00000000-0000-4000-8000-000000000002";
+const keyId = "00000000-0000-4000-8000-000000000003";
+const fingerprint = `SHA256:${"A".repeat(43)}`;
+const health = { status: "healthy" as const, notes: [], checks: [], time: "2024-01-01T00:00:00Z" };
+
+/** A server with one sync, one target behind a bastion (a key made by the service) and one live consumer. */
+function server(): ServerState {
+  return {
+    syncs: [
+      {
+        id: syncId,
+        name: "acme",
+        provider: "hubspot",
+        collections: ["contact"],
+        external_id: null,
+        metadata: {},
+        inserted_at: "2024-01-01T00:00:00Z",
+      },
+    ],
+    targets: [
+      {
+        id: targetId,
+        name: "app",
+        connection: { host: "db.internal", port: 5432, database: "app", username: "sequin", ssl: "require" },
+        ssh_tunnel: {
+          host: "bastion.internal",
+          port: 22,
+          username: "tunnel",
+          host_key_fingerprint: fingerprint,
+          host_key_source: "first_use",
+          key_id: keyId,
+          public_key: "ssh-ed25519 AAAA sequin",
+        },
+        health,
+        inserted_at: "2024-01-01T00:00:00Z",
+        updated_at: "2024-01-01T00:00:00Z",
+      },
+    ],
+    consumers: [
+      {
+        id: "00000000-0000-4000-8000-000000000004",
+        name: "to-app",
+        target_id: targetId,
+        filter: { sync_id: syncId },
+        table: { schema: "crm", name: "records" },
+        create_table_sql: "",
+        state: "live",
+        health,
+        lag: { records: 0, seconds: 0 },
+        stats: { upserted: 0, deleted: 0, last_applied_at: null },
+        backfill: null,
+        last_error: null,
+        lag_alert_seconds: null,
+        state_changed_at: "2024-01-01T00:00:00Z",
+        inserted_at: "2024-01-01T00:00:00Z",
+        updated_at: "2024-01-01T00:00:00Z",
+      },
+    ],
+  };
+}
+
+const env = { APP_PASSWORD: "pw", BASTION_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----" };
+
+function plan(text: string, options = {}): Plan {
+  return planChanges(parseConfigSources([{ file: "sequin.yaml", text }], env), server(), options);
+}
+
+const exported = exportConfig(server());
+
+test("export writes secrets as references, the service's key by id, and plans back to nothing", () => {
+  assert.match(exported, /^ {6}password: \$\{APP_PASSWORD\}$/m);
+  assert.match(exported, new RegExp(`^ {6}key_id: ${keyId}$`, "m"));
+  assert.match(exported, /^ {4}filter: \{ sync: acme \}$/m);
+  assert.match(
+    exported,
+    /^# Secrets are read from the environment: set APP_PASSWORD before plan or apply\.$/m,
+  );
+  assert.deepEqual(plan(exported).actions, []);
+  assert.deepEqual(plan(exported, { updateSecrets: true }).actions[0]!.changes, [
+    { field: "postgres.password", from: null, to: "${APP_PASSWORD}", secret: true },
+  ]);
+});
+
+test("a changed connection sends the password with it; left-out optional fields are not managed", () => {
+  const text = exported
+    .replace("host: db.internal", "host: db2.internal")
+    .replace(/ {6}ssl: require\n/, "")
+    .replace(/ {4}ssh_tunnel:[\s\S]*?(?=consumers:)/, "");
+  const [action] = plan(text).actions;
+  assert.deepEqual(action!.changes, [
+    { field: "postgres.host", from: "db.internal", to: "db2.internal" },
+    { field: "postgres.password", from: null, to: "${APP_PASSWORD}", secret: true },
+  ]);
+  assert.equal(plan(text).actions.length, 1);
+});
+
+test("ssh_tunnel: null removes the tunnel; a private key in place of the service's key is a change", () => {
+  const removed = plan(exported.replace(/ {4}ssh_tunnel:[\s\S]*?(?=consumers:)/, "    ssh_tunnel: null\n"));
+  assert.deepEqual(
+    removed.actions[0]!.changes.map((c) => [c.field, c.to]),
+    [
+      ["ssh_tunnel.host", null],
+      ["ssh_tunnel.port", null],
+      ["ssh_tunnel.username", null],
+    ],
+  );
+  const ownKey = plan(exported.replace(`key_id: ${keyId}`, "private_key: ${BASTION_KEY}"));
+  assert.deepEqual(
+    ownKey.actions[0]!.changes.map((c) => [c.field, c.from, c.to]),
+    [
+      ["ssh_tunnel.key_id", keyId, null],
+      ["ssh_tunnel.private_key", null, "${BASTION_KEY}"],
+    ],
+  );
+  assert.ok(!planText(ownKey).includes(env.BASTION_KEY));
+});
+
+test("a filter of another kind, a dropped collection and a provider change", () => {
+  const other = plan(exported.replace("filter: { sync: acme }", "filter: { provider: hubspot }"));
+  assert.deepEqual(
+    other.actions[0]!.changes.map((c) => [c.field, c.from, c.to]),
+    [
+      ["filter.sync", "acme", null],
+      ["filter.provider", null, "hubspot"],
+    ],
+  );
+  const dropped = planText(plan(exported.replace("collections: [ contact ]", "collections: [ deal ]")));
+  assert.match(dropped, /~ update sync "acme": collections: \["contact"\] → \["deal"\]/);
+  assert.match(
+    dropped,
+    /note: collection\(s\) "contact" leave the sync: their records are deleted from the stream/,
+  );
+  assert.throws(
+    () => plan(exported.replace("provider: hubspot", "provider: salesforce")),
+    /sequin\.yaml:6:15: syncs\[0\]\.provider: the server's sync "acme" has provider "hubspot": a sync's provider cannot change/,
+  );
+});
+
+test("target names become variable names", () => {
+  assert.equal(variablePrefix("app"), "APP");
+  assert.equal(variablePrefix("my-db.eu"), "MY_DB_EU");
+  assert.equal(variablePrefix("warehouseProd"), "WAREHOUSE_PROD");
+  assert.equal(variablePrefix("1st"), "TARGET_1ST");
+});
