@@ -9,6 +9,7 @@ import { ApiTokens } from "./api/api-tokens.js";
 import { buildServer } from "./api/server.js";
 import type { ServerDeps } from "./api/server-deps.js";
 import type { Config } from "./config.js";
+import { defaultLagSamplerOptions, LagSampler } from "./console/index.js";
 import { Consumers, ConsumerWorker, defaultWorkerOptions } from "./consumer/index.js";
 import { openStore, type Store } from "./db/store.js";
 import {
@@ -43,6 +44,8 @@ export interface RunningService {
 
 export interface StartOptions {
   log?: Logger;
+  /** How often the console's lag chart samples each consumer's lag (30 s by default; tests go faster). */
+  lagSampleIntervalMs?: number;
 }
 
 /** What the routes need of the components, next to the store, config, log and tokens. */
@@ -58,7 +61,12 @@ interface Components {
  * THE place for components started after the store and stopped before it. Add new workers here; the
  * server deps get whatever the routes need of them.
  */
-async function backgroundComponents(store: Store, config: Config, log: Logger): Promise<Components> {
+async function backgroundComponents(
+  store: Store,
+  config: Config,
+  log: Logger,
+  options: StartOptions,
+): Promise<Components> {
   const vault = await Vault.open({ key: config.vaultKey, dataDir: config.dataDir, store: store.pool });
   const targets = new Targets(store.pool, vault);
   const worker = new ConsumerWorker(
@@ -90,6 +98,10 @@ async function backgroundComponents(store: Store, config: Config, log: Logger): 
     { ...defaultHealthWatcherOptions, settleMs: config.alertSettleSeconds * 1000 },
   );
   const alertSender = new AlertSender(store.pool, channels, log);
+  const lagSampler = new LagSampler(store.pool, listConsumers, log, {
+    ...defaultLagSamplerOptions,
+    intervalMs: options.lagSampleIntervalMs ?? defaultLagSamplerOptions.intervalMs,
+  });
   // the tunnels to targets close after the worker stopped using them
   const tunnels: ServiceComponent = {
     name: "target-tunnels",
@@ -97,7 +109,7 @@ async function backgroundComponents(store: Store, config: Config, log: Logger): 
     stop: () => targets.close(),
   };
   return {
-    background: [tunnels, worker, alertSender, healthWatcher],
+    background: [tunnels, worker, alertSender, healthWatcher, lagSampler],
     deps: { targets, consumers, metrics },
   };
 }
@@ -140,7 +152,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   try {
     const tokens = new ApiTokens(store.pool, config.apiToken);
     const token = await tokens.ensureToken();
-    const components = await backgroundComponents(store, config, log);
+    const components = await backgroundComponents(store, config, log, options);
     for (const component of components.background) {
       await component.start();
       started.push(component);

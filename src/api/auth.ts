@@ -1,6 +1,7 @@
 /**
  * Bearer authentication for every `/v1` path (unknown ones too, so that routes cannot be probed without a
- * token). `/health`, `/metrics` and `/openapi.json` stay open.
+ * token). `/health`, `/metrics` and `/openapi.json` stay open. The web console (`/`, `/login`,
+ * `/console/*`) has its own sign-in and session cookie (src/console); a session never opens `/v1`.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { SequinError } from "../errors.js";

@@ -1,10 +1,11 @@
 /**
- * The HTTP server: the Management API under /v1, /health and /openapi.json. Zod schemas validate requests,
- * serialize responses and make the OpenAPI document. Every error answers with the envelope of
- * error-envelope.ts.
+ * The HTTP server: the Management API under /v1, /health and /openapi.json, and the web console at / (see
+ * src/console). Zod schemas validate requests, serialize responses and make the OpenAPI document. Every API
+ * error answers with the envelope of error-envelope.ts.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { serializerCompiler } from "fastify-type-provider-zod";
+import { registerConsole } from "../console/index.js";
 import { SequinError } from "../errors.js";
 import { installAuth } from "./auth.js";
 import { installErrorHandling } from "./error-envelope.js";
@@ -45,6 +46,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // our own 503 below answers with the error envelope
     return503OnClosing: false,
   });
+  // the web console first: its pages are not API routes, so neither the route table nor the OpenAPI
+  // document (both fed by onRoute hooks added below) list them
+  await registerConsole(app, deps);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook("onRoute", (route) => {

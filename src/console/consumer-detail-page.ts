@@ -1,0 +1,82 @@
+/**
+ * One consumer: health checks and notes, last error, backfill progress, records applied, the lag chart of
+ * the last hour and recent transitions, refreshed every 2 s; pause, resume and delete with confirmation.
+ */
+import type { FastifyInstance } from "fastify";
+import type { ServerDeps } from "../api/server-deps.js";
+import type { ConsumerView } from "../consumer/index.js";
+import { hxRedirect, idParam, sendHtml } from "./console-http.js";
+import { consumerPanels } from "./consumer-panels.js";
+import { html } from "./html.js";
+import { chartWindowMs, lagChart } from "./lag-chart.js";
+import { selectLagSamples } from "./lag-sample-queries.js";
+import { page } from "./layout.js";
+import { ago, count, healthBadge, seconds, stateBadge } from "./view-helpers.js";
+
+function actions(c: ConsumerView) {
+  const post = (action: string, label: string, confirm: string, cls = "secondary") =>
+    html`<button class="${cls}" hx-post="/console/consumers/${c.id}/${action}" hx-target="#consumer-live" hx-swap="outerHTML" hx-sync="#consumer-live:replace" hx-confirm="${confirm}">${label}</button>`;
+  return html`<div class="actions">
+  ${c.state === "inactive" ? html`<a class="button" href="/console/consumers/${c.id}/setup">Verify and start</a>` : ""}
+  ${c.state === "paused" ? post("resume", "Resume", `Resume “${c.name}”? It continues from where it stopped.`) : ""}
+  ${c.state !== "paused" && c.state !== "inactive" ? post("pause", "Pause", `Pause “${c.name}”? It stops writing until you resume it; no lag alerts while paused.`) : ""}
+  ${post("delete", "Delete", `Delete consumer “${c.name}”? Its table and the rows in it stay in your database.`, "danger")}
+</div>`;
+}
+
+async function live(deps: ServerDeps, id: string) {
+  const now = new Date();
+  const [c, events, samples] = await Promise.all([
+    deps.consumers.get(id),
+    deps.consumers.events(id, 8),
+    selectLagSamples(deps.pool, id, new Date(now.getTime() - chartWindowMs)),
+  ]);
+  const target = await deps.targets.get(c.target_id);
+  const backfill = c.backfill
+    ? html`<section class="panel" data-backfill="${Math.round(c.backfill.progress * 100)}">
+  <h2>Backfill</h2>
+  <progress max="${c.backfill.total}" value="${c.backfill.done}"></progress>
+  <p class="muted">${count(c.backfill.done)} of ${count(c.backfill.total)} records (${Math.round(c.backfill.progress * 100)}%)</p>
+</section>`
+    : "";
+  const view = html`<div id="consumer-live" hx-get="/console/consumers/${c.id}/live" hx-trigger="every 2s" hx-swap="outerHTML" hx-sync="this:drop">
+<div class="page-head">
+  <div><h1>${c.name}</h1>
+    <p class="sub" id="consumer-status">${stateBadge(c.state)} ${healthBadge(c.health.status)} <span class="muted">· state changed ${ago(c.state_changed_at, now.getTime())}</span></p></div>
+  ${actions(c)}
+</div>
+<div class="stats">
+  <div class="stat"><div class="label">Records applied</div><div class="value" data-stat="upserted">${count(c.stats.upserted)}</div></div>
+  <div class="stat"><div class="label">Deleted</div><div class="value">${count(c.stats.deleted)}</div></div>
+  <div class="stat"><div class="label">Lag</div><div class="value" data-stat="lag">${count(c.lag.records)}</div><div class="muted">${c.lag.records ? `pending, oldest ${seconds(c.lag.seconds)}` : "caught up"}</div></div>
+  <div class="stat"><div class="label">Last applied</div><div class="value">${ago(c.stats.last_applied_at, now.getTime())}</div></div>
+</div>
+${backfill}
+${consumerPanels(c, target.name, events, html`<section class="panel"><h2>Lag, last hour</h2>${lagChart(samples, now)}</section>`)}
+</div>`;
+  return { view, name: c.name };
+}
+
+export function consumerDetailPage(app: FastifyInstance, deps: ServerDeps): void {
+  app.get("/console/consumers/:id", async (request, reply) => {
+    const { view, name } = await live(deps, idParam(request, "consumer"));
+    return sendHtml(reply, page({ title: name, section: "consumers", body: view }));
+  });
+
+  app.get("/console/consumers/:id/live", async (request, reply) =>
+    sendHtml(reply, (await live(deps, idParam(request, "consumer"))).view),
+  );
+
+  for (const action of ["pause", "resume"] as const) {
+    app.post(`/console/consumers/:id/${action}`, async (request, reply) => {
+      const id = idParam(request, "consumer");
+      await deps.consumers[action](id);
+      return sendHtml(reply, (await live(deps, id)).view);
+    });
+  }
+
+  app.post("/console/consumers/:id/delete", async (request, reply) => {
+    await deps.consumers.delete(idParam(request, "consumer"));
+    return hxRedirect(reply, "/console/consumers");
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * A real browser for console tests: Debian's Chromium driven by playwright-core, launched once per test
+ * file (each launch gets a fresh temporary profile) and closed with the file's cleanups. Pages fail the
+ * test on any console error or uncaught exception; screenshots go to docs/screenshots.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { ensureChromium } from "../../scripts/ensure-chromium.js";
+import { onCleanup } from "./cleanup.js";
+
+const screenshotsDir = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = ensureChromium();
+  const browser = await chromium.launch({
+    executablePath,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  onCleanup(() => browser.close());
+  return browser;
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Fails when the page logged an error or threw since it opened. */
+  assertNoErrors(): void;
+}
+
+/** A page in a fresh context (no cookies), 1280x800, that records every console error and page error. */
+export async function openPage(browser: Browser, baseURL: string): Promise<WatchedPage> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
+  onCleanup(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const at = message.location();
+    errors.push(`console: ${message.text()} (at ${at.url}:${at.lineNumber})`);
+  });
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  return { page, assertNoErrors: () => assert.deepEqual(errors, [], "the browser reported errors") };
+}
+
+/** Saves what the page shows now as docs/screenshots/<name>.png (the viewport: small files). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotsDir, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  // caret "initial": hiding the caret would put style attributes on inputs, which htmx then copies into
+  // swapped content against the page's CSP
+  await page.screenshot({ path: `${screenshotsDir}${name}.png`, caret: "initial" });
+}
+
+/** Signs in through the sign-in page. */
+export async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("API token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/console\//);
+}
