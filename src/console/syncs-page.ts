@@ -10,7 +10,7 @@ import {
   deleteSync,
   getSync,
   listSyncs,
-  lookupRecords,
+  recordCounts,
   removeCollection,
   type Sync,
 } from "../stream/index.js";
@@ -19,9 +19,6 @@ import { idParam, sendHtml } from "./console-http.js";
 import { type Html, html } from "./html.js";
 import { alert, page } from "./layout.js";
 import { count, sqlBlock } from "./view-helpers.js";
-
-/** Counting stops here: the count reads records through the stream's lookup. */
-const countCap = 1000;
 
 /** A SQL string literal for statements the user copies (standard_conforming_strings on). */
 function sqlText(value: string): string {
@@ -44,13 +41,8 @@ function rowsStay(sync: Sync, consumers: ConsumerView[], collection?: string): H
 }
 
 async function syncCard(deps: ServerDeps, sync: Sync, consumers: ConsumerView[], notice?: Html) {
-  const counts = await Promise.all(
-    sync.collections.map(async (collection) => {
-      const records = await lookupRecords(deps.pool, sync.id, { collection_id: collection, limit: countCap });
-      const live = records.filter((r) => !r.deleted).length;
-      return records.length >= countCap ? `${count(live)}+` : count(live);
-    }),
-  );
+  const perCollection = await recordCounts(deps.pool, sync.id);
+  const counts = sync.collections.map((collection) => count(perCollection.get(collection)?.live ?? 0));
   const rows = sync.collections.map(
     (collection, i) => html`<tr data-collection="${collection}">
   <td><code>${collection}</code></td><td class="num">${counts[i]}</td>

@@ -15,7 +15,7 @@ export {
   streamStart,
 } from "./change-queries.js";
 export { ingest, timestampMicros } from "./ingest.js";
-export { lookupRecords } from "./records.js";
+export { lookupRecords, recordCounts } from "./records.js";
 export { sequinId } from "./sequin-id.js";
 export { StreamListener, type WakeFilter } from "./stream-listener.js";
 export { notifyStreamChanged, streamChannel } from "./stream-notifier.js";

@@ -85,3 +85,19 @@ export async function selectRecords(
   );
   return rows;
 }
+
+export interface CollectionCount {
+  collection_id: string;
+  live: number;
+  deleted: number;
+}
+
+/** Live records and tombstones per collection of a sync. */
+export async function countRecordsByCollection(db: Queryable, syncId: string): Promise<CollectionCount[]> {
+  const { rows } = await db.query<CollectionCount>(
+    `select collection_id, count(*) filter (where not deleted)::int as live, count(*) filter (where deleted)::int as deleted
+     from sequin_records where sync_id = $1 group by collection_id order by collection_id`,
+    [syncId],
+  );
+  return rows;
+}

@@ -9,6 +9,7 @@ import {
   lookupRecords,
   maxPayloadBytes,
   readChanges,
+  recordCounts,
   removeCollection,
   sequinId,
   streamStart,
@@ -181,4 +182,19 @@ test("sync names are unique", async () => {
     createSync(store.pool, { name: "dup", provider: "stripe" }),
     (e: unknown) => e instanceof SequinError && e.code === "conflict",
   );
+});
+
+test("record counts per collection: live records and tombstones", async () => {
+  const sync = await createSync(store.pool, { name: "counts", provider: "hubspot" });
+  await ingest(store.pool, sync.id, [
+    { collection_id: "contact", upstream_id: "1", payload: {}, upstream_updated_at: at(1) },
+    { collection_id: "contact", upstream_id: "2", payload: {}, upstream_updated_at: at(1) },
+    { collection_id: "contact", upstream_id: "3", deleted: true, upstream_updated_at: at(1) },
+    { collection_id: "deal", upstream_id: "1", payload: {}, upstream_updated_at: at(1) },
+  ]);
+  const counts = await recordCounts(store.pool, sync.id);
+  assert.deepEqual(Object.fromEntries(counts), {
+    contact: { collection_id: "contact", live: 2, deleted: 1 },
+    deal: { collection_id: "deal", live: 1, deleted: 0 },
+  });
 });
