@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chown, copyFile, mkdir } from "node:fs/promises";
+import { chmod, chown, copyFile, mkdir } from "node:fs/promises";
 import { createConnection, createServer, type Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -201,6 +201,8 @@ async function startTlsServer(): Promise<TargetConnection> {
   const key = join(dataDir, "server.key");
   await copyFile(new URL("fixtures/tls-server.crt", import.meta.url), cert);
   await copyFile(new URL("fixtures/tls-server.key", import.meta.url), key);
+  // git does not keep file modes: Postgres refuses a key others can read
+  await chmod(key, 0o600);
   if (process.getuid?.() === 0) {
     // The server runs as the postgres OS user and insists on owning its key.
     const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
