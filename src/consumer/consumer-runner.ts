@@ -8,6 +8,7 @@
  * backoff; a write the target refuses is isolated by splitting the batch, everything before it is applied,
  * and the consumer stays failing on that record (later versions wait behind it), retrying with backoff.
  */
+import type { Readable } from "node:stream";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Logger } from "pino";
@@ -19,7 +20,13 @@ import {
   readChangeKeys,
   type StreamFilter,
 } from "../stream/index.js";
-import { applyBatch, classifyTargetError, type TableName } from "../targets/postgres/index.js";
+import {
+  type ApplyResult,
+  applyBatch,
+  classifyTargetError,
+  insertBatchDirect,
+  type TableName,
+} from "../targets/postgres/index.js";
 import {
   type ConsumerEvent,
   type ConsumerState,
@@ -127,6 +134,11 @@ export class ConsumerRunner {
   private loop: Promise<void> | undefined;
   private retryDelayMs: number;
   private targetDown: string | undefined;
+  /**
+   * While it backfills a table for the first time, the consumer COPYs rows straight in (raw COPY speed);
+   * the first batch that cannot go that way (a record already there) turns it off for good.
+   */
+  private directInsert: boolean;
   /** Aborted when the target is found down, to cut a connection attempt that would hang until its timeout. */
   private targetDownSignal = new AbortController();
 
@@ -139,6 +151,7 @@ export class ConsumerRunner {
     this.cursor = assignment.cursor;
     this.backfillHead = assignment.backfillHead;
     this.retryDelayMs = options.retryBackoff.initialMs;
+    this.directInsert = assignment.backfillHead !== null;
   }
 
   get id(): string {
@@ -224,6 +237,7 @@ export class ConsumerRunner {
         }
         if (this.backfillHead && compareCursors(this.cursor, this.backfillHead) >= 0) {
           this.backfillHead = null;
+          this.directInsert = false;
           await this.on("caught_up", null, true);
         }
         if (keys.length < this.options.batchSize) await this.wait(this.options.pollIntervalMs);
@@ -253,24 +267,22 @@ export class ConsumerRunner {
     const upto = keys.at(-1)!;
     const started = process.hrtime.bigint();
     const target = await this.connected();
-    const storeClient = await this.deps.store.connect();
-    let storeError: unknown;
-    let failed = false;
-    let result: Awaited<ReturnType<typeof applyBatch>>;
-    try {
-      const out = storeClient.query(copyTo(copyChangesOutSql(this.assignment.filter, this.cursor, upto)));
-      out.on("error", (error: unknown) => {
-        storeError ??= error;
-      });
-      result = await applyBatch(target, this.assignment.table, out);
-    } catch (error) {
-      failed = true;
-      if (storeError) throw new StoreFailed(`reading the stream failed: ${(storeError as Error).message}`);
-      throw error;
-    } finally {
-      // a COPY cut short leaves the store connection mid-protocol: discard it
-      storeClient.release(failed ? true : undefined);
+    let result: ApplyResult | undefined;
+    if (this.directInsert) {
+      try {
+        const tombstones = keys.filter((k) => k.deleted).map((k) => k.sequin_id);
+        result = await this.withStoreCopy(upto, "rows", (out) =>
+          insertBatchDirect(target, this.assignment.table, out, tombstones),
+        );
+      } catch (error) {
+        if (error instanceof StoreFailed || classifyTargetError(error).kind === "unreachable") throw error;
+        // some record is already in the table (or the table refuses): from now on, the normal way
+        this.directInsert = false;
+      }
     }
+    result ??= await this.withStoreCopy(upto, "changes", (out) =>
+      applyBatch(target, this.assignment.table, out),
+    );
     const next = { txid: upto.txid, position: upto.position };
     const committed = await commitPosition(this.deps.store, {
       id: this.assignment.id,
@@ -289,6 +301,33 @@ export class ConsumerRunner {
       rows: result.rows,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     });
+  }
+
+  /** Runs `apply` on a COPY of (cursor, upto] out of the store; store failures become StoreFailed. */
+  private async withStoreCopy(
+    upto: Cursor,
+    shape: "changes" | "rows",
+    apply: (out: Readable) => Promise<ApplyResult>,
+  ): Promise<ApplyResult> {
+    const storeClient = await this.deps.store.connect();
+    let storeError: unknown;
+    let failed = false;
+    try {
+      const out = storeClient.query(
+        copyTo(copyChangesOutSql(this.assignment.filter, this.cursor, upto, shape)),
+      );
+      out.on("error", (error: unknown) => {
+        storeError ??= error;
+      });
+      return await apply(out);
+    } catch (error) {
+      failed = true;
+      if (storeError) throw new StoreFailed(`reading the stream failed: ${(storeError as Error).message}`);
+      throw error;
+    } finally {
+      // a COPY cut short leaves the store connection mid-protocol: discard it
+      storeClient.release(failed ? true : undefined);
+    }
   }
 
   private async connected(): Promise<pg.Client> {

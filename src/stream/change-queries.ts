@@ -95,8 +95,17 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * A `COPY (select …) TO STDOUT` of the changes in (after, upto], in the column order a target's batch
  * apply reads. COPY takes no parameters, so values are checked and inlined as literals here.
+ *
+ * `shape: "rows"` gives instead the live records as rows of the consumer table contract, timestamped
+ * with the store's clock, for a COPY straight into a table that has none of them yet (tombstones are
+ * left out; the caller deletes those by id).
  */
-export function copyChangesOutSql(filter: StreamFilter, after: Cursor, upto: Cursor): string {
+export function copyChangesOutSql(
+  filter: StreamFilter,
+  after: Cursor,
+  upto: Cursor,
+  shape: "changes" | "rows" = "changes",
+): string {
   for (const c of [after, upto]) {
     if (!digits.test(c.txid) || !digits.test(c.position))
       throw new Error("cursor values must be decimal integers");
@@ -108,10 +117,15 @@ export function copyChangesOutSql(filter: StreamFilter, after: Cursor, upto: Cur
     if (!uuid.test(filter.syncId)) throw new Error("sync id must be a UUID");
     where = `sync_id = '${filter.syncId}'`;
   }
-  return `copy (select sequin_id, sync_id, collection_id, upstream_id, payload, ${isoTimestamp}, deleted
+  const now = `to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  const columns =
+    shape === "changes"
+      ? `sequin_id, sync_id, collection_id, upstream_id, payload, ${isoTimestamp}, deleted`
+      : `sequin_id, sync_id, collection_id, upstream_id, payload, ${isoTimestamp}, ${now}, ${now}`;
+  return `copy (select ${columns}
     from sequin_records
     where ${where} and (txid, position) > ('${after.txid}'::xid8, ${after.position})
-      and (txid, position) <= ('${upto.txid}'::xid8, ${upto.position})
+      and (txid, position) <= ('${upto.txid}'::xid8, ${upto.position})${shape === "rows" ? " and not deleted" : ""}
     order by txid, position) to stdout`;
 }
 

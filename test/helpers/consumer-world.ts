@@ -145,7 +145,7 @@ export async function startSeedConsumer(
     filter,
     table: { schema: target.schema, name: tableName },
   });
-  await target.admin.query(consumer.create_table_sql);
+  await target.admin.query(consumer.create_table_sql.replace("create table ", "create table if not exists "));
   await target.admin.query(`grant all on all tables in schema ${target.schema} to ${target.user}`);
   await world.consumers.start(consumer.id);
   return consumer;

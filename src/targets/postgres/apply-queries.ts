@@ -94,3 +94,23 @@ export async function commitBatch(client: pg.ClientBase): Promise<void> {
 export async function rollbackBatch(client: pg.ClientBase): Promise<void> {
   await client.query("rollback");
 }
+
+/** A writable COPY straight into the consumer table (all eight contract columns). */
+export function copyIntoTable(table: TableName) {
+  return copyFrom(
+    `copy ${qualifiedName(table)} (sequin_id, sync_id, collection_id, upstream_id, payload, upstream_updated_at, inserted_at, updated_at) from stdin`,
+  );
+}
+
+/** Deletes rows by id (one array parameter). */
+export async function deleteByIds(
+  client: pg.ClientBase,
+  table: TableName,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await client.query(`delete from ${qualifiedName(table)} where sequin_id = any($1::uuid[])`, [
+    ids,
+  ]);
+  return result.rowCount ?? 0;
+}

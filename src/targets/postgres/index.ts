@@ -1,4 +1,5 @@
 /** The Postgres target: connecting, setup and table SQL, verifying a table, applying batches. */
+
 export { type ApplyOptions, type ApplyResult, applyBatch, type BatchSource } from "./batch-apply.js";
 export {
   type ConnectionTestResult,
@@ -12,6 +13,7 @@ export {
   testTargetConnection,
 } from "./connection.js";
 export { type ApplyRow, toCopyText } from "./copy-text.js";
+export { insertBatchDirect } from "./direct-insert.js";
 export { classifyTargetError, type TargetErrorClass, type TargetErrorKind } from "./error-classification.js";
 export { qualifiedName, quoteIdent, type TableName, validateIdentifier } from "./identifiers.js";
 export type {

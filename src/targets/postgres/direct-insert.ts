@@ -1,0 +1,42 @@
+/**
+ * The fast path of a first backfill: rows COPYed straight into the consumer table, with no staging table
+ * and no upsert, at the speed of a raw COPY. It is only right when the table holds none of the batch's
+ * records, which the primary key checks for us: a record already there makes the COPY fail with 23505,
+ * the transaction rolls back, and the caller applies the batch the normal way (batch-apply.ts) instead.
+ */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { beginBatch, commitBatch, copyIntoTable, deleteByIds, rollbackBatch } from "./apply-queries.js";
+import type { ApplyResult } from "./batch-apply.js";
+import { assertIdentifiers, type TableName } from "./identifiers.js";
+
+/**
+ * `rows`: COPY text of the live records as contract rows (see the stream's `shape: "rows"`);
+ * `tombstones`: ids of the batch's deleted records, removed in the same transaction.
+ */
+export async function insertBatchDirect(
+  client: pg.ClientBase,
+  table: TableName,
+  rows: Readable,
+  tombstones: readonly string[],
+): Promise<ApplyResult> {
+  assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
+  await beginBatch(client);
+  try {
+    const copy = client.query(copyIntoTable(table));
+    await pipeline(rows, copy);
+    const inserted = copy.rowCount;
+    const deleted = await deleteByIds(client, table, tombstones);
+    await commitBatch(client);
+    return {
+      upserted: inserted,
+      deleted,
+      unchanged: tombstones.length - deleted,
+      rows: inserted + tombstones.length,
+    };
+  } catch (error) {
+    await rollbackBatch(client).catch(() => {});
+    throw error;
+  }
+}
