@@ -59,7 +59,7 @@ export interface RunnerOptions {
 }
 
 export const defaultRunnerOptions: RunnerOptions = {
-  batchSize: 10_000,
+  batchSize: 20_000,
   pollIntervalMs: 1000,
   probeBackoff: { initialMs: 250, maxMs: 30_000 },
   retryBackoff: { initialMs: 1000, maxMs: 60_000 },
