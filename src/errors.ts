@@ -63,3 +63,12 @@ export function notFound(what: string, id: string): SequinError {
 export function conflict(summary: string, details?: Record<string, unknown>): SequinError {
   return new SequinError("conflict", summary, details ? { details } : {});
 }
+
+/**
+ * A unique violation (SQLSTATE 23505) on a name becomes a conflict naming it; any other error passes
+ * through unchanged. Names of syncs, targets and consumers are unique.
+ */
+export function duplicateNameOr(error: unknown, kind: "sync" | "target" | "consumer", name: string): unknown {
+  if ((error as { code?: string }).code !== "23505") return error;
+  return conflict(`a ${kind} named ${JSON.stringify(name)} already exists: ${kind} names are unique`);
+}

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { conflict, notFound, SequinError, validationError } from "../errors.js";
+import { conflict, duplicateNameOr, notFound, SequinError, validationError } from "../errors.js";
 import { readPending, readStreamHead, streamStart } from "../stream/index.js";
 import { verifyTable } from "../targets/postgres/index.js";
 import { type ConsumerEvent, transition } from "./consumer-lifecycle.js";
@@ -61,7 +61,7 @@ export class Consumers {
       });
       return this.view(row);
     } catch (error) {
-      throw uniqueName(error, input.name);
+      throw duplicateNameOr(error, "consumer", input.name);
     }
   }
 
@@ -108,7 +108,7 @@ export class Consumers {
     try {
       row = await updateConsumerDefinition(this.deps.pool, id, next, reset);
     } catch (error) {
-      throw uniqueName(error, next.name);
+      throw duplicateNameOr(error, "consumer", next.name);
     }
     if (!row) throw notFound("consumer", id);
     if (reset && row.state !== "inactive") {
@@ -242,11 +242,4 @@ export class Consumers {
       lagThresholdSeconds: this.deps.lagAlertSeconds,
     });
   }
-}
-
-function uniqueName(error: unknown, name: string): unknown {
-  if ((error as { code?: string }).code === "23505") {
-    return conflict(`a consumer named ${JSON.stringify(name)} already exists: consumer names are unique`);
-  }
-  return error;
 }

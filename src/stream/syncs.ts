@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { conflict, notFound, type SequinError } from "../errors.js";
+import { duplicateNameOr, notFound } from "../errors.js";
 import type { NewSync, Sync, SyncPatch } from "./stream-schemas.js";
 import {
   deleteCollectionRecords,
@@ -22,14 +22,6 @@ function toSync(row: SyncRow): Sync {
   return sync;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === "23505";
-}
-
-function duplicateName(name: string): SequinError {
-  return conflict(`a sync named ${JSON.stringify(name)} already exists: sync names are unique`);
-}
-
 export async function createSync(db: Queryable, input: NewSync): Promise<Sync> {
   try {
     const row = await insertSync(db, {
@@ -42,8 +34,7 @@ export async function createSync(db: Queryable, input: NewSync): Promise<Sync> {
     });
     return toSync(row);
   } catch (error) {
-    if (isUniqueViolation(error)) throw duplicateName(input.name);
-    throw error;
+    throw duplicateNameOr(error, "sync", input.name);
   }
 }
 
@@ -84,8 +75,7 @@ export async function updateSync(pool: pg.Pool, id: string, patch: SyncPatch): P
       for (const collection of dropped) await deleteCollectionRecords(client, id, collection);
       return toSync(row!);
     } catch (error) {
-      if (isUniqueViolation(error)) throw duplicateName(patch.name ?? current.name);
-      throw error;
+      throw duplicateNameOr(error, "sync", patch.name ?? current.name);
     }
   });
 }

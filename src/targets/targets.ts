@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { conflict, notFound, SequinError } from "../errors.js";
+import { conflict, duplicateNameOr, notFound, SequinError } from "../errors.js";
 import type { Vault } from "../vault/index.js";
 import {
   type ConnectionTestResult,
@@ -62,7 +62,7 @@ export class Targets {
       });
       return this.view(row);
     } catch (error) {
-      throw uniqueName(error, input.name);
+      throw duplicateNameOr(error, "target", input.name);
     }
   }
 
@@ -110,7 +110,7 @@ export class Targets {
       if (patch.connection || patch.ssh_tunnel !== undefined) await this.tunnels.forget(id);
       return this.view(updated);
     } catch (error) {
-      throw uniqueName(error, patch.name ?? row.name);
+      throw duplicateNameOr(error, "target", patch.name ?? row.name);
     }
   }
 
@@ -227,11 +227,4 @@ export class Targets {
       updated_at: row.updated_at.toISOString(),
     };
   }
-}
-
-function uniqueName(error: unknown, name: string): unknown {
-  if ((error as { code?: string }).code === "23505") {
-    return conflict(`a target named ${JSON.stringify(name)} already exists: target names are unique`);
-  }
-  return error;
 }
