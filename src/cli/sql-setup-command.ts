@@ -7,12 +7,10 @@ import { passwordPlaceholder, setupSql } from "../targets/postgres/index.js";
 import { identifierOption } from "./identifier-option.js";
 import { exitOnUsageError, UsageError } from "./usage-error.js";
 
-export const defaultSetupDatabase = "postgres";
-
 interface SetupCommandOptions {
   schema: string;
   user: string;
-  database: string;
+  database?: string;
   password?: string;
 }
 
@@ -23,7 +21,10 @@ export function sqlSetupCommand(): Command {
     )
     .requiredOption("--schema <schema>", "schema for the consumers' tables, e.g. crm")
     .requiredOption("--user <user>", "the user Sequin connects as, e.g. sequin")
-    .option("--database <database>", "the database the user may connect to", defaultSetupDatabase)
+    .option(
+      "--database <database>",
+      "the database the user may connect to (default: the one you run the statements in)",
+    )
     .option(
       "--password <password>",
       `the user's password (default: the placeholder '${passwordPlaceholder}')`,
@@ -39,7 +40,9 @@ export function sqlSetupCommand(): Command {
         const sql = setupSql({
           schema: identifierOption(options.schema, "--schema"),
           user: identifierOption(options.user, "--user"),
-          database: identifierOption(options.database, "--database"),
+          ...(options.database === undefined
+            ? {}
+            : { database: identifierOption(options.database, "--database") }),
           ...(options.password === undefined ? {} : { password: options.password }),
         });
         process.stdout.write(`${sql}\n`);

@@ -35,18 +35,17 @@ test("sql setup prints the seed's statements, with the password placeholder unle
     "it's",
   ]);
   assert.equal(withPassword.code, 0, withPassword.stderr);
-  assert.equal(
-    withPassword.stdout,
-    `${setupSql({ schema: "crm", user: "sequin", database: "postgres", password: "it's" })}\n`,
-  );
+  assert.equal(withPassword.stdout, `${setupSql({ schema: "crm", user: "sequin", password: "it's" })}\n`);
   assert.match(withPassword.stdout, /password 'it''s';/);
+  assert.match(withPassword.stdout, /current_database\(\)/);
 });
 
 test("the printed statements run as they are", async () => {
   const url = await createDatabase("sqlcli");
   const database = new URL(url).pathname.slice(1);
   const user = `sequin_cli_${database.slice(-8)}`;
-  const setup = await runSequin(["sql", "setup", "--schema", "cli", "--user", user, "--database", database]);
+  // no --database: the grant names the database the statements run in
+  const setup = await runSequin(["sql", "setup", "--schema", "cli", "--user", user]);
   const table = await runSequin(["sql", "table", "--schema", "cli", "--table", "Records"]);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -57,6 +56,11 @@ test("the printed statements run as they are", async () => {
       "select count(*)::int as n from information_schema.columns where table_schema = 'cli' and table_name = 'Records'",
     );
     assert.equal(rows[0].n, 8);
+    const { rows: grants } = await client.query(
+      "select has_database_privilege($1, current_database(), 'connect, create') as ok",
+      [user],
+    );
+    assert.equal(grants[0].ok, true);
   } finally {
     await client.end();
   }

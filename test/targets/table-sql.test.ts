@@ -89,3 +89,12 @@ test("the seed user created by setupSql can create, write and read its table", a
 test("setup and table statements work with weird names end to end", async () => {
   await provesLeastPrivilegeUserIsEnough("Mixed Case", 'we"ird spa ce');
 });
+
+test("setup without a database grants on the database it runs in, and refuses a user name holding the DO block's quote", () => {
+  const sql = setupSql({ schema: "crm", user: "it's", password: "x" });
+  assert.match(
+    sql,
+    /^do \$setup\$ begin execute format\('grant connect, create on database %I to %I', current_database\(\), 'it''s'\); end \$setup\$;$/m,
+  );
+  assert.throws(() => setupSql({ schema: "crm", user: "a$setup$b" }), /must not contain \$setup\$/);
+});

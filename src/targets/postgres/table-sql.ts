@@ -16,10 +16,14 @@ export function createTableSql(table: TableName): string {
   return `create table ${qualifiedName(table)} (\n${lines.join(",\n")}\n);`;
 }
 
+/** Quotes the body of the DO block that grants on the current database. */
+const dollarTag = "$setup$";
+
 export interface SetupOptions {
   schema: string;
   user: string;
-  database: string;
+  /** When absent, the grant names the database the statements are run in (current_database()). */
+  database?: string;
   /** Printed as a placeholder to replace when absent. */
   password?: string;
 }
@@ -30,18 +34,28 @@ export interface SetupOptions {
  * statement per line. `alter default privileges` covers tables later created by the role that runs it.
  */
 export function setupSql(options: SetupOptions): string {
-  assertIdentifiers({ schema: options.schema, user: options.user, database: options.database });
+  assertIdentifiers({
+    schema: options.schema,
+    user: options.user,
+    ...(options.database === undefined ? {} : { database: options.database }),
+  });
+  if (options.database === undefined && options.user.includes(dollarTag)) {
+    throw validationError({ user: [`must not contain ${dollarTag}`] });
+  }
   if (options.password?.includes("\0")) {
     throw validationError({ password: ["password must not contain a NUL character"] });
   }
   const schema = quoteIdent(options.schema);
   const user = quoteIdent(options.user);
-  const database = quoteIdent(options.database);
+  const grantConnect =
+    options.database === undefined
+      ? `do ${dollarTag} begin execute format('grant connect, create on database %I to %I', current_database(), ${quoteLiteral(options.user)}); end ${dollarTag};`
+      : `grant connect, create on database ${quoteIdent(options.database)} to ${user};`;
   const password = quoteLiteral(options.password ?? passwordPlaceholder);
   return [
     `create schema if not exists ${schema};`,
     `create user ${user} with encrypted password ${password};`,
-    `grant connect, create on database ${database} to ${user};`,
+    grantConnect,
     `grant usage, create on schema ${schema} to ${user};`,
     `grant all privileges on all tables in schema ${schema} to ${user};`,
     `alter default privileges in schema ${schema} grant all on tables to ${user};`,
