@@ -408,7 +408,8 @@ function formatRate(rate: number): string {
 /** Prints the results as an aligned table; ratios are against the result named `baseline`. */
 export function printResults(results: PhaseResult[], baseline: string): void {
   const base = results.find((r) => r.technique === baseline)?.rate;
-  const header = ["technique", "records", "seconds", "rec/s", "vs COPY", "node CPU", "pg CPU", "peak RSS"];
+  const header = ["technique", "records", "seconds", "rec/s", "vs COPY", "node CPU", "pg CPU"];
+  header.push("node µs/rec", "pg µs/rec", "peak RSS");
   const rows = results.map((r) => [
     r.technique,
     String(r.records),
@@ -417,6 +418,8 @@ export function printResults(results: PhaseResult[], baseline: string): void {
     r.ratio !== undefined ? r.ratio.toFixed(2) : base ? (r.rate / base).toFixed(2) : "—",
     `${Math.round((100 * r.nodeCpu) / r.seconds)}%`,
     `${Math.round((100 * r.serverCpu) / r.seconds)}%`,
+    ((1e6 * r.nodeCpu) / r.records).toFixed(1),
+    ((1e6 * r.serverCpu) / r.records).toFixed(1),
     mb(r.peakRss),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
@@ -426,7 +429,8 @@ export function printResults(results: PhaseResult[], baseline: string): void {
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));
   console.log(
-    "CPU columns: share of one core over the phase (node = this process; pg = all server processes).",
+    "node/pg CPU: share of one core during the phase (node = this process, pg = all server processes);\n" +
+      "µs/rec: CPU time per record, which moves far less than rec/s when other work shares the machine.",
   );
 }
 
