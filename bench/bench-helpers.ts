@@ -446,12 +446,15 @@ export function machineFacts(pgVersion: string): string[] {
 
 /**
  * The 1-minute load average, with a warning when other work shares the machine: figures then drift (up to
- * 2x); compare the ratios, or rerun when it is quiet.
+ * 2x); compare the ratios, or rerun when it is quiet. Taken "before" a benchmark it shows the machine;
+ * "after", it includes the benchmark's own work (no warning then).
  */
-export function loadNote(): string {
-  const load = loadavg()[0]!;
-  const busy = load > availableParallelism() / 2;
-  return `load average (1 min): ${load.toFixed(2)}${busy ? " — the machine is busy, figures will drift" : ""}`;
+export function loadNote(when?: "before" | "after"): string {
+  const load = loadavg()[0]!.toFixed(2);
+  if (when === "after") return `load average (1 min) after the run, its own work included: ${load}`;
+  const busy = Number(load) > availableParallelism() / (when === "before" ? 4 : 2);
+  const warning = busy ? " — other work shares the machine, figures will drift" : "";
+  return `load average (1 min)${when === "before" ? " before the run" : ""}: ${load}${warning}`;
 }
 
 export function peakProcessRss(): string {

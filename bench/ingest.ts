@@ -339,7 +339,7 @@ async function main(): Promise<number> {
       `  ${flags.records} records, payload ~${averageJsonBytes(records)} bytes of JSON, batches of ${flags.batch}, concurrency ${flags.concurrency}, ${flags.runs} run(s)`,
     );
     console.log(`  RSS with the records generated: ${Math.round(rss.sample() / 1024 / 1024)} MB`);
-    console.log(`  ${loadNote()}\n`);
+    console.log(`  ${loadNote("before")}\n`);
 
     const runs: PhaseResult[][] = [];
     for (let run = 1; run <= flags.runs; run++) {
@@ -356,7 +356,7 @@ async function main(): Promise<number> {
       printResults(medians(runs), labels.copy);
       console.log("");
     }
-    console.log(`peak RSS of this process: ${peakProcessRss()}; ${loadNote()}`);
+    console.log(`peak RSS of this process: ${peakProcessRss()}; ${loadNote("after")}`);
     return 0;
   } catch (error) {
     console.error(error instanceof Mismatch ? `FAILED: ${error.message}` : error);
