@@ -15,6 +15,7 @@ import { join, relative } from "node:path";
 import pg from "pg";
 import { migrate } from "../src/db/migrate.js";
 import { PostgresCluster } from "../src/db/postgres-cluster.js";
+import { ensureSystemPackages, testPackages } from "./system-packages.js";
 
 const args = process.argv.slice(2);
 const chaos = args.includes("--chaos");
@@ -32,6 +33,14 @@ const files = named.length > 0 ? named : findTests("test").filter((f) => f.inclu
 if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
+}
+
+// Installed once here, before test files run side by side (see scripts/system-packages.ts). When that is
+// not possible (not root), the tests that need a package fail with the command to run.
+try {
+  ensureSystemPackages(testPackages);
+} catch (error) {
+  console.error(`warning: ${(error as Error).message}`);
 }
 
 let cluster: PostgresCluster | undefined;

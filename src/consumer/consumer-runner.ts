@@ -1,7 +1,7 @@
 /**
- * Runs one consumer: read the next batch of change keys after its position → copy those changes from the
- * store straight into the target (no parsing in Node) → advance the position once the target committed →
- * wait for a wake-up. Backfill and live are the same loop; "backfilling" ends when the position first
+ * Runs one consumer: plan the next batch after its position (its end, its tombstones) → copy those changes
+ * from the store straight into the target (no parsing in Node) → advance the position once the target
+ * committed → wait for a wake-up. While a full batch is written the next one is planned. Backfill and live are the same loop; "backfilling" ends when the position first
  * reaches the stream head seen at start.
  *
  * Failures: an unreachable target moves the consumer to waiting_for_target and probes it with capped
@@ -13,12 +13,16 @@ import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Logger } from "pino";
 import {
+  type BatchBounds,
   type ChangeKey,
   type Cursor,
   compareCursors,
   copyChangesOutSql,
+  copyLiveRowsOutSql,
+  readBatchBounds,
   readChangeKeys,
   type StreamFilter,
+  storeCopySession,
 } from "../stream/index.js";
 import {
   type ApplyResult,
@@ -139,6 +143,8 @@ export class ConsumerRunner {
    * the first batch that cannot go that way (a record already there) turns it off for good.
    */
   private directInsert: boolean;
+  /** The next batch, planned while the previous one was written (see nextBatch). */
+  private plannedBatch: { after: Cursor; bounds: Promise<BatchBounds | null> } | undefined;
   /** Aborted when the target is found down, to cut a connection attempt that would hang until its timeout. */
   private targetDownSignal = new AbortController();
 
@@ -223,14 +229,11 @@ export class ConsumerRunner {
     while (!this.stopping) {
       try {
         if (this.targetDown) throw new TargetDown(this.targetDown);
-        const keys = await readChangeKeys(
-          this.deps.store,
-          this.assignment.filter,
-          this.cursor,
-          this.options.batchSize,
-        );
-        if (keys.length > 0) {
-          await this.applyKeys(keys);
+        const batch = await this.nextBatch();
+        if (batch) {
+          // a full batch: the stream has more, so plan the next one while the target writes this one
+          if (batch.count === this.options.batchSize) this.prefetchBatch(batch.upto);
+          await this.applyBatchOrSplit(batch);
           if (this.state === "failing" || this.state === "waiting_for_target")
             await this.on("write_succeeded");
           this.retryDelayMs = this.options.retryBackoff.initialMs;
@@ -240,17 +243,53 @@ export class ConsumerRunner {
           this.directInsert = false;
           await this.on("caught_up", null, true);
         }
-        if (keys.length < this.options.batchSize) await this.wait(this.options.pollIntervalMs);
+        if ((batch?.count ?? 0) < this.options.batchSize) await this.wait(this.options.pollIntervalMs);
       } catch (error) {
         await this.handleFailure(error);
       }
     }
   }
 
+  /** The batch after the position: planned ahead during the previous batch when it was full. */
+  private nextBatch(): Promise<BatchBounds | null> {
+    const planned = this.plannedBatch;
+    this.plannedBatch = undefined;
+    if (planned && compareCursors(planned.after, this.cursor) === 0) return planned.bounds;
+    return readBatchBounds(this.deps.store, this.assignment.filter, this.cursor, this.options.batchSize);
+  }
+
+  /**
+   * Plans the batch after `after` now, on another store connection. Used only if the position gets
+   * there; a failure surfaces when (and if) it is used.
+   */
+  private prefetchBatch(after: Cursor): void {
+    const bounds = readBatchBounds(this.deps.store, this.assignment.filter, after, this.options.batchSize);
+    bounds.catch(() => {});
+    this.plannedBatch = { after, bounds };
+  }
+
+  /**
+   * The whole batch in one go; only when the target refuses a write are its keys read, to split it down
+   * to the one record it refuses.
+   */
+  private async applyBatchOrSplit(batch: BatchBounds): Promise<void> {
+    try {
+      await this.applyRange(batch.upto, batch.tombstones);
+    } catch (error) {
+      if (error instanceof LostLease || error instanceof StoreFailed) throw error;
+      if (classifyTargetError(error).kind !== "refused") throw error;
+      const keys = await readChangeKeys(this.deps.store, this.assignment.filter, this.cursor, batch.count);
+      await this.applyKeys(keys);
+    }
+  }
+
   /** Applies keys in order; on a refused write, splits to apply everything before the one bad record. */
   private async applyKeys(keys: ChangeKey[]): Promise<void> {
     try {
-      await this.applyRange(keys);
+      await this.applyRange(
+        keys.at(-1)!,
+        keys.filter((k) => k.deleted).map((k) => k.sequin_id),
+      );
     } catch (error) {
       if (error instanceof LostLease || error instanceof StoreFailed) throw error;
       const classified = classifyTargetError(error);
@@ -262,17 +301,23 @@ export class ConsumerRunner {
     }
   }
 
-  /** One target transaction for the changes in (cursor, last key]; then the fenced position commit. */
-  private async applyRange(keys: ChangeKey[]): Promise<void> {
-    const upto = keys.at(-1)!;
+  /**
+   * One target transaction for the changes in (cursor, upto]; then the fenced position commit.
+   * `tombstones`: ids of the deleted records in that range (the first-backfill path deletes them by id).
+   */
+  private async applyRange(upto: Cursor, tombstones: readonly string[]): Promise<void> {
     const started = process.hrtime.bigint();
     const target = await this.connected();
     let result: ApplyResult | undefined;
     if (this.directInsert) {
       try {
-        const tombstones = keys.filter((k) => k.deleted).map((k) => k.sequin_id);
-        result = await this.withStoreCopy(upto, "rows", (out) =>
-          insertBatchDirect(target, this.assignment.table, out, tombstones),
+        result = await this.withStoreCopy((open) =>
+          insertBatchDirect(
+            target,
+            this.assignment.table,
+            (stampedAt) => open(copyLiveRowsOutSql(this.assignment.filter, this.cursor, upto, stampedAt)),
+            tombstones,
+          ),
         );
       } catch (error) {
         if (error instanceof StoreFailed || classifyTargetError(error).kind === "unreachable") throw error;
@@ -280,8 +325,12 @@ export class ConsumerRunner {
         this.directInsert = false;
       }
     }
-    result ??= await this.withStoreCopy(upto, "changes", (out) =>
-      applyBatch(target, this.assignment.table, out),
+    result ??= await this.withStoreCopy((open) =>
+      applyBatch(
+        target,
+        this.assignment.table,
+        open(copyChangesOutSql(this.assignment.filter, this.cursor, upto)),
+      ),
     );
     const next = { txid: upto.txid, position: upto.position };
     const committed = await commitPosition(this.deps.store, {
@@ -303,23 +352,28 @@ export class ConsumerRunner {
     });
   }
 
-  /** Runs `apply` on a COPY of (cursor, upto] out of the store; store failures become StoreFailed. */
+  /**
+   * Runs `apply` with a way to start one COPY out of the store, on a store connection of its own; store
+   * failures become StoreFailed.
+   */
   private async withStoreCopy(
-    upto: Cursor,
-    shape: "changes" | "rows",
-    apply: (out: Readable) => Promise<ApplyResult>,
+    apply: (open: (copySql: string) => Readable) => Promise<ApplyResult>,
   ): Promise<ApplyResult> {
     const storeClient = await this.deps.store.connect();
     let storeError: unknown;
     let failed = false;
     try {
-      const out = storeClient.query(
-        copyTo(copyChangesOutSql(this.assignment.filter, this.cursor, upto, shape)),
-      );
-      out.on("error", (error: unknown) => {
-        storeError ??= error;
+      await storeClient.query(storeCopySession).catch((error: unknown) => {
+        storeError = error;
+        throw error;
       });
-      return await apply(out);
+      return await apply((copySql) => {
+        const out = storeClient.query(copyTo(copySql));
+        out.on("error", (error: unknown) => {
+          storeError ??= error;
+        });
+        return out;
+      });
     } catch (error) {
       failed = true;
       if (storeError) throw new StoreFailed(`reading the stream failed: ${(storeError as Error).message}`);

@@ -1,17 +1,21 @@
 /** The record stream: syncs, ingest, ordered reading and wake-ups. The only module other folders import. */
 
 export {
+  type BatchBounds,
   type Change,
   type ChangeKey,
   type Cursor,
   compareCursors,
   copyChangesOutSql,
+  copyLiveRowsOutSql,
   type Pending,
+  readBatchBounds,
   readChangeKeys,
   readChanges,
   readPending,
   readStreamHead,
   type StreamFilter,
+  storeCopySession,
   streamStart,
 } from "./change-queries.js";
 export { ingest, timestampMicros } from "./ingest.js";

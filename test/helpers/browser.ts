@@ -7,15 +7,15 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { ensureChromium } from "../../scripts/ensure-chromium.js";
+import { chromium as chromiumPackage, ensureSystemPackages } from "../../scripts/system-packages.js";
 import { onCleanup } from "./cleanup.js";
 
 const screenshotsDir = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 
 export async function launchBrowser(): Promise<Browser> {
-  const executablePath = ensureChromium();
+  ensureSystemPackages([chromiumPackage]);
   const browser = await chromium.launch({
-    executablePath,
+    executablePath: chromiumPackage.path,
     args: [
       "--headless",
       "--no-sandbox",

@@ -90,9 +90,12 @@ export interface ConsumerWorld {
 
 export async function createConsumerWorld(
   options: WorkerOptions = fastWorkerOptions,
-  { inProcessWorker = true }: { inProcessWorker?: boolean } = {},
+  {
+    inProcessWorker = true,
+    storeSettings = {},
+  }: { inProcessWorker?: boolean; storeSettings?: Record<string, string> } = {},
 ): Promise<ConsumerWorld> {
-  const store = await createTestStore();
+  const store = await createTestStore(storeSettings);
   const vaultKey = randomBytes(32);
   const targets = new Targets(store.pool, Vault.fromKey(vaultKey));
   let worker: ConsumerWorker | undefined;

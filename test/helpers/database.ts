@@ -45,12 +45,26 @@ export interface TestStore {
   pool: pg.Pool;
 }
 
-/** A migrated store database of the test's own, with a pool closed after the file's tests. */
-export async function createTestStore(): Promise<TestStore> {
+/**
+ * A migrated store database of the test's own, with a pool closed after the file's tests. `settings`
+ * become the database's defaults (`alter database … set`) before the first session opens.
+ */
+export async function createTestStore(settings: Record<string, string> = {}): Promise<TestStore> {
   const template = process.env.SEQUIN_TEST_TEMPLATE;
   if (!template) throw new Error("run tests with `npm test`: it builds the template database");
   const url = await createDatabase("store", template);
+  await setDatabaseDefaults(url, settings);
   const pool = createStorePool(url, { max: 10, applicationName: "sequin-test" });
   onCleanup(() => pool.end());
   return { url, pool };
+}
+
+/** `alter database … set name = value` for each setting: sessions opened afterwards start with them. */
+export async function setDatabaseDefaults(url: string, settings: Record<string, string>): Promise<void> {
+  const database = new URL(url).pathname.slice(1);
+  await admin(async (c) => {
+    for (const [name, value] of Object.entries(settings)) {
+      await c.query(`alter database "${database}" set ${name} = ${pg.escapeLiteral(value)}`);
+    }
+  });
 }

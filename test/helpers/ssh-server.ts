@@ -5,56 +5,21 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { ensureSystemPackages, opensshServer } from "../../scripts/system-packages.js";
 import { onCleanup } from "./cleanup.js";
 import { waitFor } from "./wait.js";
 
 const run = promisify(execFile);
-const sshd = "/usr/sbin/sshd";
-
-let installing: Promise<void> | undefined;
+const sshd = opensshServer.path;
 
 /** Makes sure sshd is there: installs Debian's openssh-server when running as root, or fails saying how. */
-export function ensureSshd(): Promise<void> {
-  installing ??= (async () => {
-    if (existsSync(sshd)) return;
-    if (process.getuid?.() !== 0) {
-      throw new Error(
-        `${sshd} is missing and these tests are not running as root, so they cannot install it: ` +
-          "install Debian's openssh-server (apt-get install -y openssh-server) and run them again",
-      );
-    }
-    // other test files may install at the same time: wait for dpkg's lock instead of failing on it
-    const install = [
-      "-o",
-      "DPkg::Lock::Timeout=300",
-      "install",
-      "-y",
-      "--no-install-recommends",
-      "openssh-server",
-    ];
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    const apt = (args: string[]) => run("apt-get", args, { env, maxBuffer: 64 * 1024 * 1024 });
-    try {
-      await apt(install);
-    } catch {
-      try {
-        await apt(["-o", "DPkg::Lock::Timeout=300", "update"]);
-        await apt(install);
-      } catch (error) {
-        throw new Error(
-          `${sshd} is missing and installing openssh-server failed: ${(error as { stderr?: string }).stderr ?? error}`,
-        );
-      }
-    }
-    if (!existsSync(sshd)) throw new Error(`openssh-server was installed but ${sshd} is still missing`);
-  })();
-  return installing;
+export async function ensureSshd(): Promise<void> {
+  ensureSystemPackages([opensshServer]);
 }
 
 async function freePort(): Promise<number> {

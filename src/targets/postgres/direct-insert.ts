@@ -7,25 +7,34 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import { beginBatch, commitBatch, copyIntoTable, deleteByIds, rollbackBatch } from "./apply-queries.js";
+import {
+  beginBatch,
+  commitBatch,
+  copyIntoTable,
+  deleteByIds,
+  rollbackBatch,
+  transactionTimestamp,
+} from "./apply-queries.js";
 import type { ApplyResult } from "./batch-apply.js";
 import { assertIdentifiers, type TableName } from "./identifiers.js";
 
 /**
- * `rows`: COPY text of the live records as contract rows (see the stream's `shape: "rows"`);
- * `tombstones`: ids of the batch's deleted records, removed in the same transaction.
+ * `openRows(stampedAt)`: starts the COPY text of the live records as contract rows, with `inserted_at`
+ * and `updated_at` set to `stampedAt` (this transaction's `now()` on the target, as the upsert path
+ * stamps them); `tombstones`: ids of the batch's deleted records, removed in the same transaction.
  */
 export async function insertBatchDirect(
   client: pg.ClientBase,
   table: TableName,
-  rows: Readable,
+  openRows: (stampedAt: string) => Readable,
   tombstones: readonly string[],
 ): Promise<ApplyResult> {
   assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
   await beginBatch(client);
   try {
+    const stampedAt = await transactionTimestamp(client);
     const copy = client.query(copyIntoTable(table));
-    await pipeline(rows, copy);
+    await pipeline(openRows(stampedAt), copy);
     const inserted = copy.rowCount;
     const deleted = await deleteByIds(client, table, tombstones);
     await commitBatch(client);
