@@ -116,18 +116,23 @@ async function runToHead(
 ) {
   const head = await streamHead(bench, streamFilterOf(filter));
   return async () => {
+    phaseStartedAt = Date.now();
     if (how === "start") await bench.consumers.start(consumerId);
     else await bench.consumers.resume(consumerId);
     await bench.progress.reached(consumerId, head);
   };
 }
 
+/** When the last runToHead phase called start() or resume(). */
+let phaseStartedAt = 0;
+
 function batchSummary(bench: ConsumerBench, consumerId: string, from: number): string {
   const batches = bench.progress.batches.slice(from).filter((b) => b.consumerId === consumerId);
   if (batches.length === 0) return "no batches";
   const applySeconds = batches.reduce((s, b) => s + b.seconds, 0);
   const rows = batches.reduce((s, b) => s + b.rows, 0);
-  return `${batches.length} batches of ~${Math.round(rows / batches.length)} rows, ${(applySeconds / batches.length).toFixed(3)} s each (copy+apply+commit)`;
+  const firstBegan = batches[0]!.at - batches[0]!.seconds * 1000;
+  return `${batches.length} batches of ~${Math.round(rows / batches.length)} rows, ${(applySeconds / batches.length).toFixed(3)} s each (copy+apply+commit); the first began ${firstBegan - phaseStartedAt} ms after start()/resume()`;
 }
 
 /** Per-row upserts in autocommit: one round trip and one commit flush per record. */

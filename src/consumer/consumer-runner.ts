@@ -229,7 +229,11 @@ export class ConsumerRunner {
     while (!this.stopping) {
       try {
         if (this.targetDown) throw new TargetDown(this.targetDown);
+        // the first connection to the target (TLS, password hashing) overlaps planning the first batch
+        const connecting = this.target ? undefined : this.connected();
+        connecting?.catch(() => {});
         const batch = await this.nextBatch();
+        await connecting;
         if (batch) {
           // a full batch: the stream has more, so plan the next one while the target writes this one
           if (batch.count === this.options.batchSize) this.prefetchBatch(batch.upto);
