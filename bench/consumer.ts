@@ -132,7 +132,7 @@ function batchSummary(bench: ConsumerBench, consumerId: string, from: number): s
   const applySeconds = batches.reduce((s, b) => s + b.seconds, 0);
   const rows = batches.reduce((s, b) => s + b.rows, 0);
   const firstBegan = batches[0]!.at - batches[0]!.seconds * 1000;
-  return `${batches.length} batches of ~${Math.round(rows / batches.length)} rows, ${(applySeconds / batches.length).toFixed(3)} s each (copy+apply+commit); the first began ${firstBegan - phaseStartedAt} ms after start()/resume()`;
+  return `${batches.length} batches of ~${Math.round(rows / batches.length)} rows, ${(applySeconds / batches.length).toFixed(3)} s each (copy+apply+commit); the first began ${Math.round(firstBegan - phaseStartedAt)} ms after start()/resume()`;
 }
 
 /** Per-row upserts in autocommit: one round trip and one commit flush per record. */
