@@ -73,6 +73,8 @@ export async function readChangeKeys(
  * What a consumer needs to plan its next batch, computed in the store: how many changes follow `after`
  * (up to `limit`), the last of them (the batch's end) and the ids of its tombstones. One row comes back
  * instead of `limit` keys: reading and parsing 20,000 keys in Node took longer than the store's scan.
+ * The positions come from an index-only scan; the tombstones from the partial indexes of deleted records
+ * (migration 006), so the range's rows are not read twice (the COPY reads them once).
  */
 export interface BatchBounds {
   count: number;
@@ -89,17 +91,19 @@ export async function readBatchBounds(
   const f = filterSql(filter, "$1");
   const { rows } = await db.query<{ count: number; txid: string; position: string; tombstones: string[] }>(
     `with batch as materialized (
-       select txid, position, sequin_id, deleted
+       select txid, position
        from sequin_records r
        where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
        order by r.txid, r.position
-       limit $4)
-     select (select count(*)::int from batch) as count,
-            b.txid::text as txid, b.position::text as position,
-            (select coalesce(array_agg(sequin_id::text), '{}') from batch where deleted) as tombstones
-     from batch b
-     order by b.txid desc, b.position desc
-     limit 1`,
+       limit $4),
+     last as (select txid, position from batch order by txid desc, position desc limit 1)
+     select (select count(*)::int from batch) as count, last.txid::text as txid, last.position::text as position,
+            (select coalesce(array_agg(sequin_id::text), '{}')
+               from sequin_records
+              where ${f.sql} and deleted
+                and (txid, position) > ($2::xid8, $3::bigint)
+                and (txid, position) <= (last.txid, last.position)) as tombstones
+     from last`,
     [f.value, after.txid, after.position, limit],
   );
   const row = rows[0];
