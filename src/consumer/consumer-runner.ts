@@ -1,8 +1,9 @@
 /**
  * Runs one consumer: plan the next batch after its position (its end, its tombstones) → copy those changes
  * from the store straight into the target (no parsing in Node) → advance the position once the target
- * committed → wait for a wake-up. While a full batch is written the next one is planned. Backfill and live are the same loop; "backfilling" ends when the position first
- * reaches the stream head seen at start.
+ * committed → wait for a wake-up. While a full batch is written the next one is planned. Backfill and
+ * live are the same loop; "backfilling" ends when the position first reaches the stream head seen at
+ * start.
  *
  * Failures: an unreachable target moves the consumer to waiting_for_target and probes it with capped
  * backoff; a write the target refuses is isolated by splitting the batch, everything before it is applied,
@@ -30,6 +31,7 @@ import {
   classifyTargetError,
   insertBatchDirect,
   type TableName,
+  type TargetErrorClass,
 } from "../targets/postgres/index.js";
 import {
   type ConsumerEvent,
@@ -280,8 +282,7 @@ export class ConsumerRunner {
     try {
       await this.applyRange(batch.upto, batch.tombstones);
     } catch (error) {
-      if (error instanceof LostLease || error instanceof StoreFailed) throw error;
-      if (classifyTargetError(error).kind !== "refused") throw error;
+      refusalOf(error);
       const keys = await readChangeKeys(this.deps.store, this.assignment.filter, this.cursor, batch.count);
       await this.applyKeys(keys);
     }
@@ -295,9 +296,7 @@ export class ConsumerRunner {
         keys.filter((k) => k.deleted).map((k) => k.sequin_id),
       );
     } catch (error) {
-      if (error instanceof LostLease || error instanceof StoreFailed) throw error;
-      const classified = classifyTargetError(error);
-      if (classified.kind !== "refused") throw error;
+      const classified = refusalOf(error);
       if (keys.length === 1) throw new RecordRefused(keys[0]!, classified.sqlstate, classified.message);
       const half = Math.ceil(keys.length / 2);
       await this.applyKeys(keys.slice(0, half));
@@ -589,6 +588,14 @@ export class ConsumerRunner {
     });
     this.woken = false;
   }
+}
+
+/** The target's refusal of a write, classified; any other failure is rethrown as it is. */
+function refusalOf(error: unknown): TargetErrorClass {
+  if (error instanceof LostLease || error instanceof StoreFailed) throw error;
+  const classified = classifyTargetError(error);
+  if (classified.kind !== "refused") throw error;
+  return classified;
 }
 
 /** `promise`, or the signal's reason once aborted; a value that arrives late is handed to `discard`. */

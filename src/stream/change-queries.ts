@@ -69,6 +69,13 @@ export async function readChangeKeys(
   return rows;
 }
 
+/** A consumer's next batch: how many changes, the last of them, the ids of the deleted records among them. */
+export interface BatchBounds {
+  count: number;
+  upto: Cursor;
+  tombstones: string[];
+}
+
 /**
  * What a consumer needs to plan its next batch, computed in the store: how many changes follow `after`
  * (up to `limit`), the last of them (the batch's end) and the ids of its tombstones. One row comes back
@@ -76,12 +83,6 @@ export async function readChangeKeys(
  * The positions come from an index-only scan; the tombstones from the partial indexes of deleted records
  * (migration 006), so the range's rows are not read twice (the COPY reads them once).
  */
-export interface BatchBounds {
-  count: number;
-  upto: Cursor;
-  tombstones: string[];
-}
-
 export async function readBatchBounds(
   db: Queryable,
   filter: StreamFilter,
