@@ -12,14 +12,15 @@ export function issuePath(path: readonly PropertyKey[]): string {
 }
 
 export function zodValidationErrors(issues: readonly z.core.$ZodIssue[]): ValidationErrors {
-  const errors: ValidationErrors = {};
+  // a Map, not an object: field names come from the client ("constructor", "__proto__")
+  const errors = new Map<string, string[]>();
   for (const issue of issues) {
     const key = issuePath(issue.path);
     const message =
       issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : issue.message;
-    errors[key] = [...(errors[key] ?? []), message];
+    errors.set(key, [...(errors.get(key) ?? []), message]);
   }
-  return errors;
+  return Object.fromEntries(errors);
 }
 
 /** Parses `value` with `schema` or throws a validation_failed SequinError naming each field. */

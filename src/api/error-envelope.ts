@@ -110,7 +110,13 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: loggable(error), route: request.routeOptions.url }, "request failed");
     }
     if (status === 401) reply.header("www-authenticate", "Bearer");
-    return reply.code(status).type("application/json; charset=utf-8").send(body);
+    // the envelope is ours: written as it is, not through the route's response schema, which would drop a
+    // validation_errors key such as "__proto__"
+    return reply
+      .code(status)
+      .type("application/json; charset=utf-8")
+      .serializer((payload) => JSON.stringify(payload))
+      .send(body);
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -5,6 +5,7 @@
 import type { FastifySchemaCompiler } from "fastify";
 import type { z } from "zod";
 import { type ValidationErrors, validationError } from "../errors.js";
+import { textIssues } from "../input-rules.js";
 
 export class RequestValidationError extends Error {
   readonly statusCode = 400;
@@ -19,12 +20,15 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** The part's schema, then the text rule of input-rules.ts over what the schema accepted. */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
   ({ schema }) =>
   (data) => {
     const result = schema.safeParse(data);
-    if (result.success) return { value: result.data };
-    return { error: new RequestValidationError(result.error.issues) };
+    if (!result.success) return { error: new RequestValidationError(result.error.issues) };
+    const issues = textIssues(result.data);
+    if (issues.length > 0) return { error: new RequestValidationError(issues) };
+    return { value: result.data };
   };
 
 /** `["records", 3, "upstream_updated_at"]` → `records[3].upstream_updated_at`. */
@@ -38,12 +42,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 export function validationErrorsOf(issues: readonly z.core.$ZodIssue[], root: string): ValidationErrors {
-  const errors: ValidationErrors = {};
+  // a Map, not an object: field names come from the client ("constructor", "__proto__")
+  const errors = new Map<string, string[]>();
   const add = (path: readonly PropertyKey[], message: string) => {
     const key = formatPath(path) || root;
-    const list = errors[key] ?? [];
+    const list = errors.get(key) ?? [];
     if (!list.includes(message)) list.push(message);
-    errors[key] = list;
+    errors.set(key, list);
   };
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
@@ -52,7 +57,7 @@ export function validationErrorsOf(issues: readonly z.core.$ZodIssue[], root: st
       add(issue.path, issue.message);
     }
   }
-  return errors;
+  return Object.fromEntries(errors);
 }
 
 const rootNames: Record<string, string> = {

@@ -9,6 +9,7 @@ import { registerConsole } from "../console/index.js";
 import { SequinError } from "../errors.js";
 import { installAuth } from "./auth.js";
 import { installErrorHandling } from "./error-envelope.js";
+import { installJsonBodyParser } from "./json-body.js";
 import { registerOpenApi } from "./openapi.js";
 import { zodValidatorCompiler } from "./request-validation.js";
 import { consumerRoutes } from "./routes/consumers.js";
@@ -55,7 +56,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  allowEmptyJsonBodies(app);
+  installJsonBodyParser(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
@@ -90,18 +91,4 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   sshKeyRoutes(app, deps);
   consumerRoutes(app, deps);
   return app;
-}
-
-/**
- * An empty body sent as JSON is read as no body, so that `curl -X POST -H 'content-type: application/json'`
- * works on action routes (start, pause, …); routes that need a body still refuse it, naming the body.
- */
-function allowEmptyJsonBodies(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser("error", "ignore");
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    const text = body.toString();
-    if (text === "") return done(null, undefined);
-    return parseJson(request, text, done);
-  });
 }

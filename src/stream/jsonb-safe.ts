@@ -23,9 +23,10 @@ function sanitizeValue(value: unknown): unknown {
   if (typeof value === "string") return sanitizeString(value);
   if (Array.isArray(value)) return value.map(sanitizeValue);
   if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[sanitizeString(key)] = sanitizeValue(inner);
-    return out;
+    // fromEntries defines own keys: a data key never becomes a prototype
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [sanitizeString(key), sanitizeValue(inner)]),
+    );
   }
   return value;
 }

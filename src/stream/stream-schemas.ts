@@ -3,6 +3,7 @@
  * OpenAPI document) and by in-process ingest. Limits are documented in docs/streams.md.
  */
 import { z } from "zod";
+import { jsonObjectSchema, payloadObjectSchema } from "../input-rules.js";
 
 /** A serialized payload larger than this is refused. */
 export const maxPayloadBytes = 1024 * 1024;
@@ -43,16 +44,11 @@ const timestamp = z
   .regex(isoTimestampPattern, "must be an ISO-8601 timestamp with a time zone, e.g. 2024-05-01T12:00:00Z")
   .refine(isRealDateTime, "must be a real date and time");
 
-const plainObject = z.custom<Record<string, unknown>>(
-  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
-  { message: "must be a JSON object" },
-);
-
 export const incomingRecordSchema = z
   .strictObject({
     collection_id: identifier("collection_id"),
     upstream_id: identifier("upstream_id"),
-    payload: plainObject.optional(),
+    payload: payloadObjectSchema.optional(),
     upstream_updated_at: timestamp,
     deleted: z.boolean().optional(),
   })
@@ -96,7 +92,7 @@ export const newSyncSchema = z.strictObject({
   ),
   collections: z.array(identifier("collection")).max(1000).optional(),
   external_id: z.string().max(255).nullable().optional(),
-  metadata: plainObject.optional(),
+  metadata: jsonObjectSchema.optional(),
 });
 
 export type NewSync = z.infer<typeof newSyncSchema>;
@@ -105,7 +101,7 @@ export const syncPatchSchema = z.strictObject({
   name: identifier("name").optional(),
   collections: z.array(identifier("collection")).max(1000).optional(),
   external_id: z.string().max(255).nullable().optional(),
-  metadata: plainObject.optional(),
+  metadata: jsonObjectSchema.optional(),
 });
 
 export type SyncPatch = z.infer<typeof syncPatchSchema>;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import pino from "pino";
 import { ApiTokens } from "../../src/api/api-tokens.js";
 import { buildServer } from "../../src/api/server.js";
@@ -9,6 +9,7 @@ import { createStorePool } from "../../src/db/pool.js";
 import { ServiceMetrics } from "../../src/health/metrics.js";
 import { Targets } from "../../src/targets/index.js";
 import { Vault } from "../../src/vault/index.js";
+import { createSeedTarget } from "../helpers/consumer-world.js";
 import { startTestService, testConfig, testToken } from "../helpers/service.js";
 
 const api = await startTestService();
@@ -166,9 +167,201 @@ test("an unexpected error → 500 internal, without its message; the store down 
 
     const health = await app.inject({ method: "GET", url: "/health" });
     assert.equal(health.statusCode, 503);
-    assert.deepEqual(health.json(), { status: "unavailable" });
+    assert.equal(health.json().status, "unavailable");
+    assertEnvelope(health.json(), "store_unavailable");
   } finally {
     await app.close();
     await pool.end();
   }
+});
+
+describe("poisoned JSON and NUL bytes are refused at the door (400), never 500", async () => {
+  const target = await createSeedTarget();
+  const connection = {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    username: target.user,
+    password: target.password,
+    ssl: "disable",
+  };
+  const sync = await api.request("POST", "/v1/syncs", { body: { name: "poison", provider: "poison" } });
+  assert.equal(sync.status, 201, JSON.stringify(sync.body));
+  const seedTarget = await api.request("POST", "/v1/targets/postgres", {
+    body: { name: "poison-target", connection },
+  });
+  assert.equal(seedTarget.status, 201, JSON.stringify(seedTarget.body));
+  const record = {
+    collection_id: "contact",
+    upstream_id: "1",
+    payload: { email: "a@b.c" },
+    upstream_updated_at: "2024-01-01T00:00:00Z",
+  };
+  let names = 0;
+  const routes: { path: string; body: () => Record<string, unknown> }[] = [
+    { path: "/v1/syncs", body: () => ({ name: `poisoned-${++names}`, provider: "hubspot" }) },
+    { path: `/v1/syncs/${sync.body.id}/records`, body: () => ({ records: [record] }) },
+    {
+      path: "/v1/targets/postgres",
+      body: () => ({ name: `poisoned-${++names}`, connection }),
+    },
+    {
+      path: "/v1/consumers/postgres",
+      body: () => ({
+        name: `poisoned-${++names}`,
+        target_id: seedTarget.body.id,
+        filter: { provider: "hubspot" },
+        table: { schema: "crm", name: `t${names}` },
+      }),
+    },
+  ];
+  const poisons: [string, string][] = [
+    ["constructor", '{"prototype": {"polluted": true}}'],
+    ["__proto__", '{"polluted": true}'],
+  ];
+
+  for (const { path, body } of routes) {
+    for (const [key, value] of poisons) {
+      test(`POST ${path} with ${key} at the top → 400 naming ${key}`, async () => {
+        const text = JSON.stringify(body()).replace(/^\{/, `{"${key}": ${value}, `);
+        const response = await api.request("POST", path, { rawBody: text });
+        assert.equal(response.status, 400, JSON.stringify(response.body));
+        assertEnvelope(response.body, "validation_failed");
+        assert.ok(response.body.validation_errors?.[key], JSON.stringify(response.body));
+        assert.match(response.body.summary, new RegExp(key));
+        assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      });
+    }
+  }
+
+  test("__proto__ at any depth (payload, metadata, connection) → 400 naming its path", async () => {
+    // JSON.stringify cannot write a __proto__ key: a placeholder is renamed in the text
+    const poisoned = (body: unknown) => JSON.stringify(body).replaceAll('"PROTO"', '"__proto__"');
+    const cases: [string, string, string][] = [
+      [
+        `/v1/syncs/${sync.body.id}/records`,
+        poisoned({ records: [record, { ...record, payload: { deep: [{ PROTO: { polluted: true } }] } }] }),
+        "records[1].payload.deep[0].__proto__",
+      ],
+      [
+        "/v1/syncs",
+        poisoned({ name: "proto-meta", provider: "p", metadata: { PROTO: { polluted: true } } }),
+        "metadata.__proto__",
+      ],
+      [
+        "/v1/targets/postgres",
+        poisoned({ name: "proto-connection", connection: { ...connection, PROTO: { polluted: true } } }),
+        "connection.__proto__",
+      ],
+    ];
+    for (const [path, text, field] of cases) {
+      const response = await api.request("POST", path, { rawBody: text });
+      assert.equal(response.status, 400, `${path}: ${JSON.stringify(response.body)}`);
+      assertEnvelope(response.body, "validation_failed");
+      assert.deepEqual(Object.keys(response.body.validation_errors ?? {}), [field]);
+      assert.match(response.body.summary, /__proto__/);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test("constructor and prototype in a payload or metadata are plain data, kept as sent", async () => {
+    const payload = { constructor: { prototype: { polluted: true } }, prototype: "x", email: "a@b.c" };
+    const ingest = await api.request("POST", `/v1/syncs/${sync.body.id}/records`, {
+      body: { records: [{ ...record, upstream_id: "constructor", payload }] },
+    });
+    assert.equal(ingest.status, 200, JSON.stringify(ingest.body));
+    const stored = await api.request(
+      "GET",
+      `/v1/syncs/${sync.body.id}/records?collection_id=contact&upstream_id=constructor`,
+    );
+    assert.equal(stored.status, 200, JSON.stringify(stored.body));
+    assert.deepEqual(stored.body.data[0].payload, payload);
+
+    const metadata = { constructor: { prototype: { polluted: true } } };
+    const created = await api.request("POST", "/v1/syncs", {
+      body: { name: "constructor-meta", provider: "p", metadata },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.metadata, metadata);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test('{"name": "\\u0000"} on a target → 400 naming name', async () => {
+    const response = await api.request("POST", "/v1/targets/postgres", {
+      body: { name: "\u0000", connection },
+    });
+    assert.equal(response.status, 400, JSON.stringify(response.body));
+    assertEnvelope(response.body, "validation_failed");
+    assert.deepEqual(Object.keys(response.body.validation_errors ?? {}), ["name"]);
+    assert.match(response.body.validation_errors?.name?.[0] ?? "", /NUL/);
+  });
+
+  test("a NUL in any text field or path id → 400 naming the field", async () => {
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/v1/syncs", { name: "a", provider: "p", external_id: "x\u0000" }, "external_id"],
+      ["POST", "/v1/syncs", { name: "a", provider: "p", collections: ["c\u0000"] }, "collections[0]"],
+      ["POST", "/v1/syncs", { name: "a", provider: "p", metadata: { k: ["v\u0000"] } }, "metadata.k[0]"],
+      ["POST", "/v1/syncs", { name: "a", provider: "p", metadata: { k: "\ud800" } }, "metadata.k"],
+      [
+        "POST",
+        "/v1/targets/postgres",
+        { name: "n", connection: { ...connection, database: "d\u0000" } },
+        "connection.database",
+      ],
+      [
+        "POST",
+        "/v1/targets/postgres",
+        { name: "n", connection: { ...connection, password: "p\u0000" } },
+        "connection.password",
+      ],
+      ["PATCH", `/v1/targets/postgres/${seedTarget.body.id}`, { name: "n\u0000" }, "name"],
+      [
+        "POST",
+        "/v1/consumers/postgres",
+        {
+          name: "c",
+          target_id: seedTarget.body.id,
+          filter: { provider: "p\u0000" },
+          table: { schema: "crm", name: "t" },
+        },
+        "filter.provider",
+      ],
+      [
+        "POST",
+        "/v1/consumers/postgres",
+        {
+          name: "c\u0000",
+          target_id: seedTarget.body.id,
+          filter: { provider: "p" },
+          table: { schema: "crm", name: "t" },
+        },
+        "name",
+      ],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const response = await api.request(method, path, { body });
+      assert.equal(response.status, 400, `${method} ${path}: ${JSON.stringify(response.body)}`);
+      assertEnvelope(response.body, "validation_failed");
+      assert.ok(response.body.validation_errors?.[field], `${field}: ${JSON.stringify(response.body)}`);
+    }
+
+    const query = await api.request(
+      "GET",
+      `/v1/syncs/${sync.body.id}/records?collection_id=%00&upstream_id=1`,
+    );
+    assert.equal(query.status, 400, JSON.stringify(query.body));
+    assert.ok(query.body.validation_errors?.collection_id, JSON.stringify(query.body));
+
+    const collection = await api.request("DELETE", `/v1/syncs/${sync.body.id}/collections/a%00b`);
+    assert.equal(collection.status, 400, JSON.stringify(collection.body));
+    assert.ok(collection.body.validation_errors?.collection_id, JSON.stringify(collection.body));
+  });
+
+  test("a NUL in a payload key is replaced like one in a value (sanitized), never a 500", async () => {
+    const response = await api.request("POST", `/v1/syncs/${sync.body.id}/records`, {
+      body: { records: [{ ...record, upstream_id: "nul-key", payload: { "a\u0000b": "c\u0000" } }] },
+    });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.sanitized, 1);
+  });
 });
