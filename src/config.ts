@@ -54,18 +54,30 @@ function optional(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
+/**
+ * A URL as an error may show it: a password in it becomes ***. Up to the last `@`, since a URL refused as
+ * invalid may hold a password with unencoded `@` or `/`.
+ */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][\w+.-]*:\/\/[^:/?#@]*:).*@/i, "$1***@");
+}
+
 function parseUrl(env: Env, name: string, protocols: string[], problems: EnvProblems): string | undefined {
   const value = optional(env, name);
   if (value === undefined) return undefined;
   try {
     const url = new URL(value);
     if (!protocols.includes(url.protocol)) {
-      problems.add(name, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`, value);
+      problems.add(
+        name,
+        `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
+        withoutPassword(value),
+      );
       return undefined;
     }
     return value;
   } catch {
-    problems.add(name, "must be a valid URL", value);
+    problems.add(name, "must be a valid URL", withoutPassword(value));
     return undefined;
   }
 }
@@ -149,7 +161,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     problems.add(
       "SEQUIN_SMTP_URL",
       "needs SEQUIN_ALERT_EMAIL_FROM and SEQUIN_ALERT_EMAIL_TO to be set too",
-      smtpUrl.replace(/\/\/[^@/]*@/, "//***@"),
+      withoutPassword(smtpUrl),
     );
   }
 

@@ -62,6 +62,22 @@ test("secrets are named but their values are not echoed", () => {
   const smtp = refusal({ SEQUIN_SMTP_URL: "smtp://user:hunter2@mail:587" });
   assert.match(smtp, /SEQUIN_SMTP_URL/);
   assert.doesNotMatch(smtp, /hunter2/);
+
+  // refused URLs are shown without their password, even one that makes them invalid
+  const urls = refusal({
+    SEQUIN_DATABASE_URL: "mysql://app:hunter2@db/app",
+    SEQUIN_SMTP_URL: "smtp://user:hun/ter@2@mail:port",
+    SEQUIN_ALERT_WEBHOOK_URL: "ftp://hook:hunter2@hooks.example/x",
+  });
+  assert.ok(
+    urls.includes(
+      'SEQUIN_DATABASE_URL must be a URL starting with postgres:// or postgresql:// (got "mysql://app:***@db/app")',
+    ),
+    urls,
+  );
+  assert.ok(urls.includes('SEQUIN_SMTP_URL must be a valid URL (got "smtp://user:***@mail:port")'), urls);
+  assert.ok(urls.includes('(got "ftp://hook:***@hooks.example/x")'), urls);
+  assert.doesNotMatch(urls, /hunter|ter@2/);
 });
 
 test("all problems are reported at once", () => {
