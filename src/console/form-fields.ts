@@ -12,12 +12,14 @@ export interface FieldOptions {
   hint?: string;
   placeholder?: string;
   required?: boolean;
+  /** Never written back into the page, as passwords are not: an SSH private key. */
+  secret?: boolean;
   /** Extra attributes, e.g. htmx ones: made with `html`. */
   extra?: Html;
 }
 
 export function inputField(o: FieldOptions): Html {
-  const value = o.type === "password" ? "" : (o.values[o.field] ?? "");
+  const value = o.type === "password" || o.secret ? "" : (o.values[o.field] ?? "");
   // browsers must not autofill these with the console's own sign-in or offer to save a target's password
   const autocomplete = o.type === "password" ? "new-password" : "off";
   const attrs = html`${fieldAttrs(o.errors, o.field)} autocomplete="${autocomplete}"${o.required ? html` required` : ""}${

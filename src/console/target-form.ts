@@ -46,7 +46,7 @@ export function connectForm(values: FormBody, errors: FieldErrors) {
       ${inputField({ field: "ssh_tunnel.port", label: "SSH port", type: "number", values, errors })}
       ${inputField({ field: "ssh_tunnel.username", label: "SSH user", values, errors })}
     </div>
-    ${inputField({ field: "ssh_tunnel.private_key", label: "Private key", type: "textarea", values, errors, hint: "OpenSSH private key of that user on the bastion." })}
+    ${inputField({ field: "ssh_tunnel.private_key", label: "Private key", type: "textarea", values, errors, secret: true, hint: errors["ssh_tunnel.private_key"] ? undefined : "OpenSSH private key of that user on the bastion; encrypted at rest, never shown again (paste it again after a refusal)." })}
   </details>
   <div class="actions"><button type="submit">Test connection and add target</button><a class="button secondary" href="/console/targets">Cancel</a></div>
 </form>`;
