@@ -1,6 +1,6 @@
 /**
- * `sequin sql setup --schema S --user U [--database D] [--password P]`: prints the seed's setup statements
- * (schema, least-privilege user, grants), ready to paste into psql as a superuser.
+ * `sequin sql setup --schema S --user U [--database D] [--password P]`: prints the recommended setup
+ * statements (schema, least-privilege user, grants), ready to paste into psql as a superuser.
  */
 import { Command } from "commander";
 import { passwordPlaceholder, setupSql } from "../targets/postgres/index.js";

@@ -1,5 +1,5 @@
 /**
- * Add consumer, steps 1-3 of the seed's flow: select the target, filter by provider or sync, name the
+ * Add consumer, steps 1-3 of adding a consumer: select the target, filter by provider or sync, name the
  * schema and table. The consumer is saved inactive; steps 4-5 (the create table statement, verification,
  * start) follow on its setup page.
  */

@@ -1,5 +1,5 @@
 /**
- * Add target, as the seed's setup goes: 1. the setup SQL for a schema, a user and its grants, ready to
+ * Add target, as the README's setup guide goes: 1. the setup SQL for a schema, a user and its grants, ready to
  * copy; 2. the connection, tried before it is saved, refused with the database's reason next to the field.
  */
 import type { FastifyInstance } from "fastify";

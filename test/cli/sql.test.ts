@@ -17,7 +17,7 @@ test("sql table prints the create statement exactly, names quoted as given", asy
   assert.match(weird.stdout, /^create table "Mixed Case"\."we""ird" \(/);
 });
 
-test("sql setup prints the seed's statements, with the password placeholder unless given", async () => {
+test("sql setup prints the recommended setup statements, with the password placeholder unless given", async () => {
   const setup = await runSequin(["sql", "setup", "--schema", "crm", "--user", "sequin", "--database", "app"]);
   assert.equal(setup.code, 0, setup.stderr);
   assert.equal(setup.stdout, `${setupSql({ schema: "crm", user: "sequin", database: "app" })}\n`);

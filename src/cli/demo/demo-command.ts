@@ -12,7 +12,7 @@ function positiveCount(value: string): number {
 export function demoCommand(): Command {
   return new Command("demo")
     .description(
-      "run the main job end to end on an embedded Postgres: a sync with records, a target set up as the seed says, a consumer that backfills then follows live changes, and a query through a view",
+      "run the main job end to end on an embedded Postgres: a sync with records, a target database prepared with the recommended least-privilege setup (`sequin sql setup`), a consumer that backfills then follows live changes, and a query through the README's example view",
     )
     .option("--records <n>", "contacts to ingest before the backfill", positiveCount, 5000)
     .option("--keep", "keep the scratch data directory instead of deleting it", false)

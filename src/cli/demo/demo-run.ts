@@ -1,8 +1,8 @@
 /**
  * `sequin demo`: the product's main job end to end, on embedded defaults, printing each step. An embedded
- * store and service start in a scratch directory; a demo target database is set up exactly as the seed's
- * setup says (schema, least-privilege user, grants); a provider consumer backfills a sync, then follows
- * live upserts and deletes; the seed's `hubspot_leads` view is queried at the end.
+ * store and service start in a scratch directory; a demo target database is prepared exactly as the README's
+ * setup guide says (schema, least-privilege user, grants); a provider consumer backfills a sync, then follows
+ * live upserts and deletes; the README's example view, `hubspot_leads`, is queried at the end.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -95,7 +95,7 @@ export async function runDemo({ records, keep, print }: DemoOptions): Promise<vo
     }
     print(`      ${records} records in the stream`);
 
-    step(3, "Setting up the target database as the seed says: schema, user, grants");
+    step(3, "Preparing the target database with the recommended least-privilege setup: schema, user, grants");
     await admin.connect();
     await admin.query("drop database if exists demo_target");
     await admin.query("create database demo_target");
@@ -180,7 +180,7 @@ export async function runDemo({ records, keep, print }: DemoOptions): Promise<vo
     });
     print(`      applied in the target ${Date.now() - changedAt} ms after the ingest call returned`);
 
-    step(7, "Querying a view, as the seed's hubspot_leads");
+    step(7, "Querying a view: hubspot_leads, the README's example");
     const view = `create or replace view crm.hubspot_leads as (
   select upstream_id, payload ->> 'hubspot_owner_id' as hubspot_owner_id, (payload ->> 'createdate')::timestamp as createdate
   from crm.records

@@ -1,4 +1,4 @@
-/** The SQL a user runs to prepare a target: the seed's setup statements and the create-table statement. */
+/** The SQL a user runs to prepare a target: the recommended setup statements and the create-table statement. */
 import { validationError } from "../../errors.js";
 import { assertIdentifiers, qualifiedName, quoteIdent, quoteLiteral, type TableName } from "./identifiers.js";
 import { contractColumns, primaryKeyColumn } from "./table-contract.js";
@@ -29,7 +29,7 @@ export interface SetupOptions {
 }
 
 /**
- * The seed's setup: a schema for Sequin's tables, a user, and the least privileges that user needs
+ * The recommended setup: a schema for Sequin's tables, a user, and the least privileges that user needs
  * (connect to the database, use the schema, read and write its present and future tables). One
  * statement per line. `alter default privileges` covers tables later created by the role that runs it.
  */

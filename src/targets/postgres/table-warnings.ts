@@ -1,5 +1,5 @@
 /**
- * User additions that the seed's "Limitations" warn about: they do not stop a consumer from starting,
+ * User additions that the README's "Limits" warn about: they do not stop a consumer from starting,
  * but they can refuse a write later and halt it.
  */
 import type pg from "pg";

@@ -1,5 +1,5 @@
 /**
- * The seed's whole flow in a real browser: add target → add consumer → run the create statement → verify
+ * The README's setup guide, clicked through in a real browser: add target → add consumer → run the create statement → verify
  * → start → live with records applied → the target stops: unhealthy and waiting → it starts again:
  * healthy, and the table equals the stream.
  */
@@ -48,7 +48,7 @@ test("add target, add consumer, verify, start, see it live, through a target out
     .locator("#setup-sql-text")
     .filter({ hasText: `on database "${target.database}"` })
     .waitFor();
-  await page.getByLabel("Name", { exact: true }).fill("seed-db");
+  await page.getByLabel("Name", { exact: true }).fill("app-db");
   await page.getByLabel("Host", { exact: true }).fill(target.host);
   await page.getByLabel("Port", { exact: true }).fill(String(target.port));
   await page.getByLabel("Database", { exact: true }).fill(target.database);
@@ -75,7 +75,7 @@ test("add target, add consumer, verify, start, see it live, through a target out
   await page.getByRole("button", { name: "Verify table" }).click();
   await page.locator('[data-verified="problems"]').waitFor();
   await screenshot(page, "consumer-verify");
-  // run the create statement shown, as the seed's user (the copy button works, or selects the text)
+  // run the create statement shown, as the least-privilege user (the copy button works, or selects the text)
   await page.locator("#create-table-sql + button.copy").click();
   await page
     .locator("#create-table-sql + button.copy")
@@ -127,7 +127,7 @@ test("add target, add consumer, verify, start, see it live, through a target out
   await status.locator('[data-state="waiting_for_target"]').waitFor({ timeout: 30_000 });
   await status.locator('[data-health="unhealthy"]').waitFor();
   await page.locator('[data-check="target_reachable"][data-check-status="unhealthy"]').waitFor();
-  await page.locator("ul.notes").filter({ hasText: 'Waiting for target "seed-db"' }).waitFor();
+  await page.locator("ul.notes").filter({ hasText: 'Waiting for target "app-db"' }).waitFor();
   await ingest(260, 300);
   await page.locator('[data-stat="lag"]').filter({ hasText: /^40$/ }).waitFor();
   await screenshot(page, "consumer-unhealthy");
