@@ -19,12 +19,12 @@ import { runSequin, spawnSequin } from "../cli/sequin-process.js";
 import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { onCleanup } from "../helpers/cleanup.js";
 import { startOwnCluster } from "../helpers/clusters.js";
+import { crawlConsole, signInToConsole } from "../helpers/console-crawl.js";
 import { createSeedTarget, type TargetDatabase } from "../helpers/consumer-world.js";
 import { createTestStore } from "../helpers/database.js";
 import { type ApiResponse, apiClient } from "../helpers/service.js";
 import { sshKeygenPair, startSshServer } from "../helpers/ssh-server.js";
 import { waitFor } from "../helpers/wait.js";
-import { crawlConsole, signInToConsole } from "./console-crawl.js";
 import { findSecrets, keySecretBody } from "./secret-scan.js";
 import { startSmtpServerWithLogin } from "./smtp-with-login.js";
 
