@@ -8,11 +8,15 @@
  * Failures: an unreachable target moves the consumer to waiting_for_target and probes it with capped
  * backoff; a write the target refuses is isolated by splitting the batch, everything before it is applied,
  * and the consumer stays failing on that record (later versions wait behind it), retrying with backoff.
+ * When the service's own store fails, the consumer keeps its state (the store is where states are
+ * written), retries every few seconds, and records the outage as an event once the store is back; a store
+ * failure is never taken for the target's.
  */
 import type { Readable } from "node:stream";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Logger } from "pino";
+import { isStoreOutage } from "../db/store-outage.js";
 import {
   type BatchBounds,
   type ChangeKey,
@@ -58,8 +62,10 @@ export interface RunnerOptions {
   pollIntervalMs: number;
   /** Probing an unreachable target. */
   probeBackoff: Backoff;
-  /** Retrying a refused write or a store error. */
+  /** Retrying a refused write. */
   retryBackoff: Backoff;
+  /** Retrying while the service's store is unreachable: short, so the consumer resumes soon after it returns. */
+  storeRetryBackoff: Backoff;
   /** How long one probe of an unreachable target may take. */
   probeTimeoutMs: number;
 }
@@ -69,6 +75,7 @@ export const defaultRunnerOptions: RunnerOptions = {
   pollIntervalMs: 1000,
   probeBackoff: { initialMs: 250, maxMs: 30_000 },
   retryBackoff: { initialMs: 1000, maxMs: 60_000 },
+  storeRetryBackoff: { initialMs: 250, maxMs: 3000 },
   probeTimeoutMs: 5000,
 };
 
@@ -111,9 +118,12 @@ export interface RunnerSnapshot {
   state: ConsumerState;
   cursor: Cursor;
   lastError: LastError | null;
+  /** Set while the service's store cannot be reached (the state above is then the last one written). */
+  storeUnreachable: LastError | null;
 }
 
 class LostLease extends Error {}
+/** A call to the service's own store failed: waited out, never blamed on the target. */
 class StoreFailed extends Error {}
 /** The target monitor found the target unreachable; the batch in flight (if any) was cut. */
 class TargetDown extends Error {}
@@ -139,6 +149,9 @@ export class ConsumerRunner {
   private woken = false;
   private loop: Promise<void> | undefined;
   private retryDelayMs: number;
+  private storeRetryDelayMs: number;
+  /** Since when, and why, the service's store cannot be reached; null while it can. */
+  private storeDown: LastError | null = null;
   private targetDown: string | undefined;
   /**
    * While it backfills a table for the first time, the consumer COPYs rows straight in (raw COPY speed);
@@ -159,6 +172,7 @@ export class ConsumerRunner {
     this.cursor = assignment.cursor;
     this.backfillHead = assignment.backfillHead;
     this.retryDelayMs = options.retryBackoff.initialMs;
+    this.storeRetryDelayMs = options.storeRetryBackoff.initialMs;
     this.directInsert = assignment.backfillHead !== null;
   }
 
@@ -220,7 +234,13 @@ export class ConsumerRunner {
   }
 
   snapshot(): RunnerSnapshot {
-    return { id: this.assignment.id, state: this.state, cursor: this.cursor, lastError: this.lastError };
+    return {
+      id: this.assignment.id,
+      state: this.state,
+      cursor: this.cursor,
+      lastError: this.lastError,
+      storeUnreachable: this.storeDown,
+    };
   }
 
   private get phase(): RunningPhase {
@@ -235,6 +255,7 @@ export class ConsumerRunner {
         const connecting = this.target ? undefined : this.connected();
         connecting?.catch(() => {});
         const batch = await this.nextBatch();
+        if (this.storeDown) await this.storeRecovered();
         await connecting;
         if (batch) {
           // a full batch: the stream has more, so plan the next one while the target writes this one
@@ -251,17 +272,58 @@ export class ConsumerRunner {
         }
         if ((batch?.count ?? 0) < this.options.batchSize) await this.wait(this.options.pollIntervalMs);
       } catch (error) {
-        await this.handleFailure(error);
+        try {
+          await this.handleFailure(error);
+        } catch (failure) {
+          // recording the failure needs the store, which may be failing too: wait that out (no store calls)
+          await this.handleFailure(failure instanceof StoreFailed ? failure : storeFailure(failure));
+        }
       }
     }
+  }
+
+  /**
+   * Runs one call to the service's store; its failure becomes StoreFailed, so the loop waits it out
+   * instead of taking it for the target's.
+   */
+  private async fromStore<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw storeFailure(error);
+    }
+  }
+
+  /** The store answers again after an outage: log it and keep it in the consumer's events. */
+  private async storeRecovered(): Promise<void> {
+    const down = this.storeDown!;
+    const seconds = Math.round((Date.now() - Date.parse(down.at)) / 1000);
+    const note = `the service's store was unreachable from ${down.at} for ${seconds} s (${down.message}); the consumer waited and resumed from its position`;
+    await this.fromStore(() =>
+      insertConsumerEvent(this.deps.store, {
+        consumerId: this.assignment.id,
+        from: this.state,
+        to: this.state,
+        note,
+      }),
+    );
+    this.storeDown = null;
+    this.storeRetryDelayMs = this.options.storeRetryBackoff.initialMs;
+    this.deps.log.info(
+      { consumer: this.assignment.name, seconds },
+      "the service's store is reachable again; resuming",
+    );
   }
 
   /** The batch after the position: planned ahead during the previous batch when it was full. */
   private nextBatch(): Promise<BatchBounds | null> {
     const planned = this.plannedBatch;
     this.plannedBatch = undefined;
-    if (planned && compareCursors(planned.after, this.cursor) === 0) return planned.bounds;
-    return readBatchBounds(this.deps.store, this.assignment.filter, this.cursor, this.options.batchSize);
+    if (planned && compareCursors(planned.after, this.cursor) === 0)
+      return this.fromStore(() => planned.bounds);
+    return this.fromStore(() =>
+      readBatchBounds(this.deps.store, this.assignment.filter, this.cursor, this.options.batchSize),
+    );
   }
 
   /**
@@ -283,7 +345,9 @@ export class ConsumerRunner {
       await this.applyRange(batch.upto, batch.tombstones);
     } catch (error) {
       refusalOf(error);
-      const keys = await readChangeKeys(this.deps.store, this.assignment.filter, this.cursor, batch.count);
+      const keys = await this.fromStore(() =>
+        readChangeKeys(this.deps.store, this.assignment.filter, this.cursor, batch.count),
+      );
       await this.applyKeys(keys);
     }
   }
@@ -336,14 +400,17 @@ export class ConsumerRunner {
       ),
     );
     const next = { txid: upto.txid, position: upto.position };
-    const committed = await commitPosition(this.deps.store, {
-      id: this.assignment.id,
-      fence: this.assignment.fence,
-      cursor: next,
-      upserted: result.upserted,
-      deleted: result.deleted,
-      applied: this.backfillHead ? result.rows : 0,
-    });
+    const applied = result;
+    const committed = await this.fromStore(() =>
+      commitPosition(this.deps.store, {
+        id: this.assignment.id,
+        fence: this.assignment.fence,
+        cursor: next,
+        upserted: applied.upserted,
+        deleted: applied.deleted,
+        applied: this.backfillHead ? applied.rows : 0,
+      }),
+    );
     if (!committed) throw new LostLease("another worker owns this consumer now");
     this.cursor = next;
     this.deps.onBatch?.({
@@ -362,7 +429,7 @@ export class ConsumerRunner {
   private async withStoreCopy(
     apply: (open: (copySql: string) => Readable) => Promise<ApplyResult>,
   ): Promise<ApplyResult> {
-    const storeClient = await this.deps.store.connect();
+    const storeClient = await this.fromStore(() => this.deps.store.connect());
     let storeError: unknown;
     let failed = false;
     try {
@@ -379,7 +446,7 @@ export class ConsumerRunner {
       });
     } catch (error) {
       failed = true;
-      if (storeError) throw new StoreFailed(`reading the stream failed: ${(storeError as Error).message}`);
+      if (storeError) throw storeFailure(storeError);
       throw error;
     } finally {
       // a COPY cut short leaves the store connection mid-protocol: discard it
@@ -414,9 +481,15 @@ export class ConsumerRunner {
       return;
     }
     if (error instanceof StoreFailed) {
-      log.error({ consumer: this.assignment.name, err: error.message }, "store unavailable; retrying");
+      if (!this.storeDown) {
+        this.storeDown = { message: error.message, at: new Date().toISOString() };
+        log.error(
+          { consumer: this.assignment.name, err: error.message },
+          "the service's store is unreachable; the consumer waits for it and resumes from its position",
+        );
+      }
       this.deps.onError?.(this.ref, { kind: "store" });
-      await this.wait(this.nextRetryDelay());
+      await this.wait(this.nextStoreRetryDelay());
       return;
     }
     if (error instanceof RecordRefused) {
@@ -521,6 +594,12 @@ export class ConsumerRunner {
     }
   }
 
+  private nextStoreRetryDelay(): number {
+    const delay = this.storeRetryDelayMs;
+    this.storeRetryDelayMs = Math.min(this.storeRetryDelayMs * 2, this.options.storeRetryBackoff.maxMs);
+    return delay;
+  }
+
   private nextRetryDelay(): number {
     const delay = this.retryDelayMs;
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.options.retryBackoff.maxMs);
@@ -538,13 +617,15 @@ export class ConsumerRunner {
     const from = this.state;
     const keepError = next.state === from && lastError === null ? this.lastError : lastError;
     if (next.state === from && keepError === this.lastError && !finishBackfill) return;
-    const written = await updateRunnerState(this.deps.store, {
-      id: this.assignment.id,
-      fence: this.assignment.fence,
-      state: next.state,
-      lastError: keepError,
-      finishBackfill,
-    });
+    const written = await this.fromStore(() =>
+      updateRunnerState(this.deps.store, {
+        id: this.assignment.id,
+        fence: this.assignment.fence,
+        state: next.state,
+        lastError: keepError,
+        finishBackfill,
+      }),
+    );
     if (!written) {
       // paused by the user or taken over: the supervisor stops this runner
       this.stopping = true;
@@ -554,12 +635,14 @@ export class ConsumerRunner {
     this.lastError = keepError;
     if (next.state !== from) {
       const note = keepError?.message ?? null;
-      await insertConsumerEvent(this.deps.store, {
-        consumerId: this.assignment.id,
-        from,
-        to: next.state,
-        note,
-      });
+      await this.fromStore(() =>
+        insertConsumerEvent(this.deps.store, {
+          consumerId: this.assignment.id,
+          from,
+          to: next.state,
+          note,
+        }),
+      );
       this.deps.log.info(
         { consumer: this.assignment.name, from, to: next.state, event, note },
         "consumer state changed",
@@ -588,6 +671,16 @@ export class ConsumerRunner {
     });
     this.woken = false;
   }
+}
+
+function storeFailure(error: unknown): StoreFailed {
+  const message = (error as Error)?.message ?? String(error);
+  return new StoreFailed(
+    isStoreOutage(error)
+      ? `the service's store is unreachable: ${message}`
+      : `a query of the service's store failed: ${message}`,
+    { cause: error },
+  );
 }
 
 /** The target's refusal of a write, classified; any other failure is rethrown as it is. */

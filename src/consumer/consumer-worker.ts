@@ -69,6 +69,8 @@ export class ConsumerWorker {
   private ticking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** Since when the store has failed this worker's ticks (logged once per outage, not every tick). */
+  private storeFailingSince: number | undefined;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -80,6 +82,11 @@ export class ConsumerWorker {
       () => this.targetsToProbe(),
       (id) => deps.probeTarget(id),
       (id, reason) => this.targetUnreachable(id, reason),
+      (id, error) =>
+        deps.log.debug(
+          { target: id, err: error.message },
+          "target not probed: its address could not be read",
+        ),
     );
   }
 
@@ -142,11 +149,19 @@ export class ConsumerWorker {
         this.again = false;
         try {
           await this.reconcile();
+          if (this.storeFailingSince !== undefined) {
+            const seconds = Math.round((Date.now() - this.storeFailingSince) / 1000);
+            this.deps.log.info({ seconds }, "consumer worker: the service's store is reachable again");
+            this.storeFailingSince = undefined;
+          }
         } catch (error) {
-          this.deps.log.warn(
-            { err: (error as Error).message },
-            "consumer worker could not reach the store; retrying",
-          );
+          if (this.storeFailingSince === undefined) {
+            this.storeFailingSince = Date.now();
+            this.deps.log.warn(
+              { err: (error as Error).message },
+              "consumer worker: the service's store is unreachable; retrying every tick",
+            );
+          }
         }
       } while (this.again && !this.stopped);
     })().finally(() => {

@@ -3,6 +3,9 @@
  * consumer that has nothing to write, and so a batch stuck on a black-holed connection (no answer, no
  * reset) is cut instead of hanging until TCP gives up. A failed probe is reported to every consumer of the
  * target, which then waits for it and probes with backoff on its own.
+ *
+ * A probe that throws could not be made (the service's own store, where the target's address is kept,
+ * failed): that is no verdict on the target, so nobody is told it is down.
  */
 import { Periodic } from "./periodic.js";
 
@@ -25,6 +28,7 @@ export class TargetMonitor {
     private readonly targetsInUse: () => string[],
     private readonly probe: (targetId: string) => Promise<TargetProbe>,
     private readonly onUnreachable: (targetId: string, reason: string) => void,
+    private readonly onProbeImpossible: (targetId: string, error: Error) => void = () => {},
   ) {
     // a probe never throws (failures are results), so a round has no error to report
     this.periodic = new Periodic(
@@ -46,12 +50,14 @@ export class TargetMonitor {
     await Promise.all(
       this.targetsInUse().map(async (targetId) => {
         const result = await this.probeWithTimeout(targetId);
-        if (!result.ok && !this.periodic.isStopped) this.onUnreachable(targetId, result.error ?? "no answer");
+        if (result instanceof Error) this.onProbeImpossible(targetId, result);
+        else if (!result.ok && !this.periodic.isStopped)
+          this.onUnreachable(targetId, result.error ?? "no answer");
       }),
     );
   }
 
-  private async probeWithTimeout(targetId: string): Promise<TargetProbe> {
+  private async probeWithTimeout(targetId: string): Promise<TargetProbe | Error> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<TargetProbe>((resolve) => {
       timer = setTimeout(
@@ -61,7 +67,9 @@ export class TargetMonitor {
     });
     try {
       return await Promise.race([
-        this.probe(targetId).catch((error: unknown) => ({ ok: false, error: (error as Error).message })),
+        this.probe(targetId).catch((error: unknown) =>
+          error instanceof Error ? error : new Error(String(error)),
+        ),
         timeout,
       ]);
     } finally {

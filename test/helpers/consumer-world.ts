@@ -20,6 +20,7 @@ export const fastWorkerOptions: WorkerOptions = {
     pollIntervalMs: 200,
     probeBackoff: { initialMs: 50, maxMs: 500 },
     retryBackoff: { initialMs: 50, maxMs: 500 },
+    storeRetryBackoff: { initialMs: 50, maxMs: 500 },
     probeTimeoutMs: 1000,
   },
   targetProbe: { intervalMs: 300, timeoutMs: 1000 },
