@@ -1,11 +1,15 @@
 /**
  * Runs an async round every `intervalMs`, never two at once; `stop()` waits for the round in flight.
- * A round's error goes to `onError` and the next round still runs.
+ * A round's error goes to `onError` and the next round still runs. While rounds keep failing (the store
+ * is down for minutes), `onError` hears of it once a minute, not every round.
  */
+const repeatErrorEveryMs = 60_000;
+
 export class Periodic {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private lastErrorReportedAt: number | undefined;
 
   constructor(
     private readonly intervalMs: number,
@@ -32,7 +36,18 @@ export class Periodic {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.round()
-        .catch(this.onError)
+        .then(
+          () => {
+            this.lastErrorReportedAt = undefined;
+          },
+          (error: unknown) => {
+            const now = Date.now();
+            if (this.lastErrorReportedAt !== undefined && now - this.lastErrorReportedAt < repeatErrorEveryMs)
+              return;
+            this.lastErrorReportedAt = now;
+            this.onError(error);
+          },
+        )
         .finally(() => {
           this.running = undefined;
           this.schedule(this.intervalMs);
