@@ -212,6 +212,11 @@ async function outageUnderIngest(
   const events = (await api("GET", `/v1/consumers/postgres/${consumerId}/events`)).body;
   const states = (events?.data ?? []).map((e: { to_state: string }) => e.to_state);
   assert.ok(!states.includes("waiting_for_target"), `events: ${states.join(" → ")}`);
+  const notes = (events?.data ?? []).map((e: { note: string | null }) => e.note ?? "");
+  assert.ok(
+    notes.some((note: string) => /^the service's store was unreachable from \S+ for \d+ s/.test(note)),
+    `the outage is in the consumer's events: ${JSON.stringify(notes)}`,
+  );
   const blamed = sequin
     .stderr()
     .split("\n")
