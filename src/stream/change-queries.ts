@@ -1,9 +1,10 @@
 /**
  * Reading the stream in order. A reader's cursor is the (txid, position) of the last change it consumed.
- * Only rows written by transactions older than every transaction still running are visible
- * (`txid < pg_snapshot_xmin(pg_current_snapshot())`): a writer that commits late always has a txid at or
- * above that horizon, so its changes sort after any cursor a reader could have reached. Readers therefore
- * wait behind a long write transaction, and never skip past it. See docs/streams.md.
+ * Only rows below the stream's watermark are visible (`sequin_stream_watermark()`, migration 007): the
+ * oldest transaction of the reader's snapshot still running, passing over those proven to run in another
+ * database of the store's server. A writer of the stream that commits late always has a txid at or above
+ * it, so its changes sort after any cursor a reader could have reached. Readers therefore wait behind a long
+ * write transaction of the store's database, and never skip past it. See docs/streams.md.
  */
 import type { Queryable } from "./sync-queries.js";
 
@@ -31,7 +32,8 @@ export interface Change extends ChangeKey {
   upstream_updated_at: string;
 }
 
-const visible = "txid < pg_snapshot_xmin(pg_current_snapshot())";
+// A scalar subquery, so that the watermark is computed once per statement (an InitPlan), never per row.
+const visible = "txid < (select sequin_stream_watermark())";
 const isoTimestamp = `to_char(upstream_updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 function filterSql(filter: StreamFilter, param: string): { sql: string; value: string } {

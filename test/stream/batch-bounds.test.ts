@@ -40,15 +40,15 @@ test("batch bounds agree with the keys of the stream, for any size, position and
     }
   }
 
-  // wait until no open transaction (here or in other test files) hides any of it
+  // wait until no open transaction hides any of it
   await waitFor("the whole stream is readable", async () => {
     const { rows } = await pool.query(
       "select count(*)::int as n from sequin_records where provider = 'bounds'",
     );
     return (await readChangeKeys(pool, { provider: "bounds" }, streamStart, 1_000_000)).length === rows[0].n;
   });
-  // One snapshot for the oracle and the bounds: the visibility horizon is server-wide, so writers in other
-  // test files would otherwise make later reads see more of the stream than earlier ones.
+  // One snapshot for the oracle and the bounds, so that both read below the same watermark (between
+  // statements it moves as transactions end, and as sessions of other databases come and go).
   const reader = await pool.connect();
   await reader.query("begin isolation level repeatable read");
   const filters: StreamFilter[] = [{ syncId: a.id }, { syncId: b.id }, { provider: "bounds" }];

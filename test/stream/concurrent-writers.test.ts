@@ -3,10 +3,13 @@
  * a position ≤ P. Writers here hold their transactions open for random times so commits land out of
  * position order; a reader races them. At the end the reader's view must equal the stream.
  * A naive `position > cursor` reader runs alongside as a control, proving the race was provoked.
+ * Meanwhile strangers hold write transactions open in another database of the server: the watermark
+ * passes over those, and must still never pass a writer of the stream.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { copyField } from "../../src/stream/copy-text.js";
 import {
   type Cursor,
@@ -17,9 +20,12 @@ import {
   streamStart,
 } from "../../src/stream/index.js";
 import { copyIntoIngestStaging, upsertStagedRecords } from "../../src/stream/record-queries.js";
-import { createTestStore } from "../helpers/database.js";
+import { onCleanup } from "../helpers/cleanup.js";
+import { createDatabase, createTestStore } from "../helpers/database.js";
+import { readWatermark } from "../helpers/write-transaction.js";
 
 const store = await createTestStore();
+const strangerDatabase = await createDatabase("stranger");
 
 const writers = 6;
 const transactionsPerWriter = 25;
@@ -62,6 +68,21 @@ test("no reader skips a change when concurrent writers commit out of order", asy
     }
   }
 
+  let passedOver = 0; // times the watermark was seen past a running stranger
+  async function stranger(): Promise<void> {
+    const client = new pg.Client({ connectionString: strangerDatabase });
+    await client.connect();
+    onCleanup(() => client.end());
+    while (writing) {
+      await client.query("begin");
+      const { rows } = await client.query<{ xid: string }>("select pg_current_xact_id()::text as xid");
+      await sleep(Math.random() * 50);
+      const seen = await readWatermark(store.pool);
+      if (seen.watermark > BigInt(rows[0]!.xid)) passedOver++;
+      await client.query("rollback");
+    }
+  }
+
   const view = new Map<string, number>();
   let cursor: Cursor = streamStart;
   const naiveView = new Map<string, number>();
@@ -83,8 +104,8 @@ test("no reader skips a change when concurrent writers commit out of order", asy
         naiveView.set(r.upstream_id, r.v);
         naivePosition = BigInt(r.position);
       }
-      // stop once every write is behind the cursor (transactions elsewhere on the server may hold the
-      // visibility horizon back for a moment after the writers finished)
+      // stop once every write is behind the cursor (an open transaction of this database may hold the
+      // watermark back for a moment after the writers finished)
       if (done && changes.length === 0 && naive.rows.length === 0) {
         const { rows } = await store.pool.query<Cursor>(
           "select txid::text as txid, position::text as position from sequin_records r where provider = 'hubspot' order by r.txid desc, r.position desc limit 1",
@@ -96,9 +117,10 @@ test("no reader skips a change when concurrent writers commit out of order", asy
   }
 
   const readerDone = reader();
+  const strangersDone = Promise.all([stranger(), stranger()]);
   await Promise.all(Array.from({ length: writers }, writer));
   writing = false;
-  await readerDone;
+  await Promise.all([readerDone, strangersDone]);
 
   const { rows } = await store.pool.query<{ upstream_id: string; v: number }>(
     "select upstream_id, (payload->>'v')::int as v from sequin_records where sync_id = $1",
@@ -110,4 +132,5 @@ test("no reader skips a change when concurrent writers commit out of order", asy
   assert.deepEqual(wrong, [], "the (txid, position) reader saw every key at its newest version");
   const naiveWrong = [...truth].filter(([k, v]) => naiveView.get(k) !== v);
   assert.ok(naiveWrong.length > 0, "control: a position-only reader misses changes in this race");
+  assert.ok(passedOver > 0, "the watermark passed over strangers' open transactions during the race");
 });
