@@ -30,6 +30,16 @@ function healthPanel(c: ConsumerView) {
 </section>`;
 }
 
+/** "Failing since …, 5 retries": when the incident began; retries are counted, never re-dated. */
+function incident(c: ConsumerView) {
+  const label =
+    c.state === "failing" ? "Failing since" : c.state === "waiting_for_target" ? "Waiting since" : null;
+  if (!label) return "";
+  const retries = (c.last_error?.attempts ?? 1) - 1;
+  const counted = retries > 0 ? `, ${retries} ${retries === 1 ? "retry" : "retries"}` : "";
+  return html`<dt>${label}</dt><dd data-fact="incident">${c.state_changed_at}${counted} (${ago(c.state_changed_at)})</dd>`;
+}
+
 function lastErrorPanel(c: ConsumerView) {
   const e = c.last_error;
   return html`<section class="panel" data-last-error="${e ? "yes" : "no"}">
@@ -38,6 +48,7 @@ function lastErrorPanel(c: ConsumerView) {
     e
       ? html`<p>${e.message}</p>
   <dl class="facts">
+    ${incident(c)}
     <dt>When</dt><dd>${ago(e.at)} (${e.at})</dd>
     ${e.sqlstate ? html`<dt>SQLSTATE</dt><dd><code>${e.sqlstate}</code></dd>` : ""}
     ${e.record ? html`<dt>Record</dt><dd><code>${e.record.collection_id}/${e.record.upstream_id}</code></dd>` : ""}

@@ -35,7 +35,13 @@ export interface LastError {
   message: string;
   sqlstate?: string;
   record?: { sequin_id: string; collection_id: string; upstream_id: string };
+  /** When this attempt failed. */
   at: string;
+  /**
+   * Failed attempts in the current incident, 1 for the first: a retry that fails in the same state counts
+   * here, never moves `state_changed_at` (written by the queries below, never by the runner).
+   */
+  attempts?: number;
 }
 
 const columns = `id, name, target_id, filter_provider, filter_sync_id, table_schema, table_name, desired, state,
@@ -241,7 +247,15 @@ export async function commitPosition(
   return result.rowCount === 1;
 }
 
-/** A runner's state change, guarded so it never overrides a pause and never writes after losing the lease. */
+/** `last_error` plus one more failed attempt of the incident the stored error belongs to. */
+const nextAttempt = `jsonb_build_object('attempts', coalesce((last_error->>'attempts')::int, 1) + 1)`;
+
+/**
+ * A runner's state change, guarded so it never overrides a pause and never writes after losing the lease.
+ * `state_changed_at` is when the state began, so it moves only when the state does: a retry that fails
+ * again in the same state (`failed`: lastError is a new failure, not the one kept) is the same incident and
+ * counts one more attempt in `last_error.attempts`, even when the error now names another record.
+ */
 export async function updateRunnerState(
   db: Queryable,
   p: {
@@ -249,30 +263,37 @@ export async function updateRunnerState(
     fence: string;
     state: ConsumerState;
     lastError: LastError | null;
+    failed: boolean;
     finishBackfill: boolean;
   },
 ): Promise<boolean> {
   const result = await db.query(
-    `update sequin_consumers set state = $3, state_changed_at = now(), last_error = $4,
+    `update sequin_consumers set state = $3,
+       state_changed_at = case when state = $3 then state_changed_at else now() end,
+       last_error = case
+         when $4::jsonb is null then null
+         when state <> $3 then $4::jsonb || case when $6 then '{"attempts": 1}'::jsonb else '{}' end
+         when $6 then $4::jsonb || ${nextAttempt}
+         else last_error end,
        backfill_head_txid = case when $5 then null else backfill_head_txid end,
        backfill_head_position = case when $5 then null else backfill_head_position end
      where id = $1 and lease_fence = $2 and desired = 'active'`,
-    [p.id, p.fence, p.state, p.lastError, p.finishBackfill],
+    [p.id, p.fence, p.state, p.lastError, p.finishBackfill, p.failed],
   );
   return result.rowCount === 1;
 }
 
-export async function updateLastError(
+/** One more failed attempt in the same state (a probe of a target still unreachable): its error, counted. */
+export async function recordFailedRetry(
   db: Queryable,
   id: string,
   fence: string,
-  lastError: LastError | null,
+  lastError: LastError,
 ): Promise<void> {
-  await db.query("update sequin_consumers set last_error = $3 where id = $1 and lease_fence = $2", [
-    id,
-    fence,
-    lastError,
-  ]);
+  await db.query(
+    `update sequin_consumers set last_error = $3::jsonb || ${nextAttempt} where id = $1 and lease_fence = $2`,
+    [id, fence, lastError],
+  );
 }
 
 export async function selectSyncProvider(db: Queryable, syncId: string): Promise<string | undefined> {

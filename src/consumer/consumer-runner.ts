@@ -47,7 +47,7 @@ import {
   commitPosition,
   insertConsumerEvent,
   type LastError,
-  updateLastError,
+  recordFailedRetry,
   updateRunnerState,
 } from "./consumer-queries.js";
 
@@ -558,15 +558,14 @@ export class ConsumerRunner {
       } catch (error) {
         await this.closeTarget();
         const message = `target unreachable: ${classifyTargetError(error).message}`;
-        if (message !== this.lastError?.message) {
-          this.lastError = { message, at: new Date().toISOString() };
-          await updateLastError(
-            this.deps.store,
-            this.assignment.id,
-            this.assignment.fence,
-            this.lastError,
-          ).catch(() => {});
-        }
+        // one more retry of the same wait: counted, the time the wait began kept
+        this.lastError = { message, at: new Date().toISOString() };
+        await recordFailedRetry(
+          this.deps.store,
+          this.assignment.id,
+          this.assignment.fence,
+          this.lastError,
+        ).catch(() => {});
         delay = Math.min(delay * 2, this.options.probeBackoff.maxMs);
       }
     }
@@ -623,6 +622,7 @@ export class ConsumerRunner {
         fence: this.assignment.fence,
         state: next.state,
         lastError: keepError,
+        failed: lastError !== null,
         finishBackfill,
       }),
     );

@@ -74,7 +74,14 @@ export const consumerSchema = z
         record: z
           .object({ sequin_id: z.string(), collection_id: z.string(), upstream_id: z.string() })
           .optional(),
-        at: z.string(),
+        at: z.string().describe("when the latest attempt failed"),
+        attempts: z
+          .number()
+          .int()
+          .optional()
+          .describe(
+            "failed attempts since the state began (1 for the first); retries never move state_changed_at",
+          ),
       })
       .nullable(),
     lag_alert_seconds: z.number().int().nullable(),

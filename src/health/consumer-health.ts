@@ -24,10 +24,17 @@ export interface ConsumerFacts {
   state: ConsumerState;
   stateChangedAt: Date;
   targetName: string;
-  lastError: { message: string; sqlstate?: string } | null;
+  /** `attempts`: failed attempts since the state began (1 for the first). */
+  lastError: { message: string; sqlstate?: string; attempts?: number } | null;
   lagSeconds: number;
   lagRecords: number;
   lagThresholdSeconds: number;
+}
+
+/** `, 5 retries` after the time a failure began: retries are counted, never re-dated. */
+function retriesOf(f: ConsumerFacts): string {
+  const retries = (f.lastError?.attempts ?? 1) - 1;
+  return retries > 0 ? `, ${retries} ${retries === 1 ? "retry" : "retries"}` : "";
 }
 
 export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health {
@@ -43,7 +50,7 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   });
   if (unreachable) {
     notes.push(
-      `Waiting for target "${f.targetName}" since ${since}: ${f.lastError?.message ?? "it cannot be reached"}. ` +
+      `Waiting for target "${f.targetName}" since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "it cannot be reached"}. ` +
         "The consumer resumes by itself from its position when the target answers again.",
     );
   }
@@ -56,7 +63,7 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   });
   if (refused) {
     notes.push(
-      `Failing since ${since}: ${f.lastError?.message ?? "the target refuses a write"}. ` +
+      `Failing since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "the target refuses a write"}. ` +
         "Fix the table (constraints, triggers, privileges; see docs/errors.md); the consumer retries with backoff and continues by itself.",
     );
   }
