@@ -3,7 +3,8 @@
  *
  * - Text: no NUL character (Postgres text cannot hold it) and no unpaired UTF-16 surrogate (not Unicode),
  *   in any string or object key of a request (path ids, query strings and bodies, metadata included).
- *   `textIssues` finds them once for every route, so a new field cannot forget the rule.
+ *   `parseInput` applies it after the schema, for every API route, console form and in-process caller,
+ *   so a new field cannot forget the rule.
  * - JSON objects given as data (a sync's metadata, a record's payload) are plain objects nested at most
  *   `maxJsonDepth` levels deep.
  * - A record's payload is upstream data, kept as sent: it is exempt from the text rule; its NUL characters
@@ -71,48 +72,79 @@ export const jsonObjectSchema = jsonObject(false);
 /** A record's payload: upstream data kept as sent, exempt from the text rule (sanitized at ingest). */
 export const payloadObjectSchema = jsonObject(true);
 
+/** A value met while walking JSON, with its key and parent: paths are built only when one is needed. */
+export interface JsonVisit {
+  node: unknown;
+  key: PropertyKey | undefined;
+  parent: JsonVisit | undefined;
+}
+
+export function pathOf(visit: JsonVisit | undefined, last?: PropertyKey): PropertyKey[] {
+  const path: PropertyKey[] = last === undefined ? [] : [last];
+  for (let at = visit; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+  return path;
+}
+
 /**
- * The text rule over a request part after its schema accepted it: one issue per string or key that breaks
- * it, with the path of the field. Payloads are skipped. Iterative, so no input can exhaust the stack.
+ * Every value inside a parsed JSON value, depth first, in document order. Iterative and linear: no depth
+ * exhausts the stack or costs more than its size. `enter` answers "skip" to pass over a node's contents,
+ * "stop" to end the walk.
  */
-export function textIssues(value: unknown): z.core.$ZodIssue[] {
-  interface Visit {
-    node: unknown;
-    key: PropertyKey | undefined;
-    parent: Visit | undefined;
-  }
-  // paths are built only for the rare issue, from parent links
-  const pathOf = (visit: Visit | undefined, last?: PropertyKey): PropertyKey[] => {
-    const path: PropertyKey[] = last === undefined ? [] : [last];
-    for (let at = visit; at?.key !== undefined; at = at.parent) path.unshift(at.key);
-    return path;
-  };
-  const issues: z.core.$ZodIssue[] = [];
-  const stack: Visit[] = [{ node: value, key: undefined, parent: undefined }];
+export function walkJson(value: unknown, enter: (visit: JsonVisit) => "skip" | "stop" | undefined): void {
+  const stack: JsonVisit[] = [{ node: value, key: undefined, parent: undefined }];
   while (stack.length > 0) {
     const visit = stack.pop()!;
+    const answer = enter(visit);
+    if (answer === "stop") return;
     const { node } = visit;
-    if (typeof node === "string") {
-      const problem = textProblem(node);
-      if (problem) issues.push({ code: "custom", path: pathOf(visit), message: problem, input: undefined });
-    } else if (Array.isArray(node)) {
-      node.forEach((inner, index) => {
-        stack.push({ node: inner, key: index, parent: visit });
-      });
-    } else if (typeof node === "object" && node !== null && !exemptData.has(node)) {
-      for (const [key, inner] of Object.entries(node)) {
-        const problem = textProblem(key);
-        if (problem) {
-          issues.push({
-            code: "custom",
-            path: pathOf(visit, key),
-            message: `key ${problem}`,
-            input: undefined,
-          });
-        }
-        stack.push({ node: inner, key, parent: visit });
+    if (answer === "skip" || typeof node !== "object" || node === null) continue;
+    if (Array.isArray(node)) {
+      for (let index = node.length - 1; index >= 0; index--) {
+        stack.push({ node: node[index], key: index, parent: visit });
+      }
+    } else {
+      const keys = Object.keys(node);
+      for (let index = keys.length - 1; index >= 0; index--) {
+        const key = keys[index]!;
+        stack.push({ node: (node as Record<string, unknown>)[key], key, parent: visit });
       }
     }
   }
+}
+
+/**
+ * The text rule over a request part after its schema accepted it: one issue per string or key that breaks
+ * it, with the path of the field. Payloads are skipped.
+ */
+export function textIssues(value: unknown): z.core.$ZodIssue[] {
+  const issues: z.core.$ZodIssue[] = [];
+  const issue = (path: PropertyKey[], message: string) =>
+    issues.push({ code: "custom", path, message, input: undefined });
+  walkJson(value, (visit) => {
+    const { node } = visit;
+    if (typeof visit.key === "string") {
+      const problem = textProblem(visit.key);
+      if (problem) issue(pathOf(visit), `key ${problem}`);
+    }
+    if (typeof node === "string") {
+      const problem = textProblem(node);
+      if (problem) issue(pathOf(visit), problem);
+    }
+    return typeof node === "object" && node !== null && exemptData.has(node) ? "skip" : undefined;
+  });
   return issues;
+}
+
+export type ParsedInput<T> = { success: true; data: T } | { success: false; issues: z.core.$ZodIssue[] };
+
+/**
+ * An input through its schema, then through the text rule: how the API, the console's forms and
+ * in-process callers read what a client sends.
+ */
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown): ParsedInput<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) return { success: false, issues: result.error.issues };
+  const issues = textIssues(result.data);
+  if (issues.length > 0) return { success: false, issues };
+  return { success: true, data: result.data };
 }

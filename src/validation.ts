@@ -1,6 +1,7 @@
 /** Turns zod issues into the API's `validation_errors`: dotted paths with array indices, e.g. `records[3].payload`. */
 import type { z } from "zod";
 import { type SequinError, type ValidationErrors, validationError } from "./errors.js";
+import { parseInput } from "./input-rules.js";
 
 export function issuePath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -23,11 +24,14 @@ export function zodValidationErrors(issues: readonly z.core.$ZodIssue[]): Valida
   return Object.fromEntries(errors);
 }
 
-/** Parses `value` with `schema` or throws a validation_failed SequinError naming each field. */
+/**
+ * Parses `value` with `schema` and the text rule (input-rules.ts) or throws a validation_failed
+ * SequinError naming each field.
+ */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, summaryPrefix = ""): T {
-  const result = schema.safeParse(value);
+  const result = parseInput(schema, value);
   if (result.success) return result.data;
-  throw zodError(result.error.issues, summaryPrefix);
+  throw zodError(result.issues, summaryPrefix);
 }
 
 export function zodError(issues: readonly z.core.$ZodIssue[], summaryPrefix = ""): SequinError {

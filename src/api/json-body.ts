@@ -9,30 +9,22 @@
  */
 import type { FastifyInstance } from "fastify";
 import { SequinError, validationError } from "../errors.js";
+import { pathOf, walkJson } from "../input-rules.js";
 import { formatPath } from "./request-validation.js";
 
 /** `"__proto__"` as JSON text may spell it, escapes included; a match only means "look closer". */
 const protoKeyText =
   /"(?:_|\\u005f)(?:_|\\u005f)(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006f)(?:t|\\u0074)(?:o|\\u006f)(?:_|\\u005f)(?:_|\\u005f)"/i;
 
-/** The path of the first `__proto__` key in a parsed value, if any (iterative: any depth). */
+/** The path of the first `__proto__` key in a parsed value, if any. */
 function protoKeyPath(value: unknown): PropertyKey[] | undefined {
-  const stack: [unknown, PropertyKey[]][] = [[value, []]];
-  while (stack.length > 0) {
-    const [node, path] = stack.pop()!;
-    if (typeof node !== "object" || node === null) continue;
-    if (Array.isArray(node)) {
-      for (let index = node.length - 1; index >= 0; index--) stack.push([node[index], [...path, index]]);
-      continue;
-    }
-    if (Object.hasOwn(node, "__proto__")) return [...path, "__proto__"];
-    const entries = Object.entries(node);
-    for (let index = entries.length - 1; index >= 0; index--) {
-      const [key, inner] = entries[index]!;
-      stack.push([inner, [...path, key]]);
-    }
-  }
-  return undefined;
+  let path: PropertyKey[] | undefined;
+  walkJson(value, (visit) => {
+    if (visit.key !== "__proto__") return undefined;
+    path = pathOf(visit);
+    return "stop";
+  });
+  return path;
 }
 
 export function parseJsonBody(text: string): unknown {

@@ -5,7 +5,7 @@
 import type { FastifySchemaCompiler } from "fastify";
 import type { z } from "zod";
 import { type ValidationErrors, validationError } from "../errors.js";
-import { textIssues } from "../input-rules.js";
+import { parseInput } from "../input-rules.js";
 
 export class RequestValidationError extends Error {
   readonly statusCode = 400;
@@ -20,15 +20,13 @@ export class RequestValidationError extends Error {
   }
 }
 
-/** The part's schema, then the text rule of input-rules.ts over what the schema accepted. */
+/** The part's schema, then the text rule (input-rules.ts). */
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
   ({ schema }) =>
   (data) => {
-    const result = schema.safeParse(data);
-    if (!result.success) return { error: new RequestValidationError(result.error.issues) };
-    const issues = textIssues(result.data);
-    if (issues.length > 0) return { error: new RequestValidationError(issues) };
-    return { value: result.data };
+    const result = parseInput(schema, data);
+    if (result.success) return { value: result.data };
+    return { error: new RequestValidationError(result.issues) };
   };
 
 /** `["records", 3, "upstream_updated_at"]` → `records[3].upstream_updated_at`. */

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { SequinError } from "../errors.js";
+import { parseInput } from "../input-rules.js";
 import { zodValidationErrors } from "../validation.js";
 
 export type FormBody = Record<string, string>;
@@ -29,9 +30,9 @@ export function integer(body: FormBody, key: string): number | string | undefine
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
 export function parseForm<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
-  const result = schema.safeParse(input);
+  const result = parseInput(schema, input);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, errors: zodValidationErrors(result.error.issues) };
+  return { ok: false, errors: zodValidationErrors(result.issues) };
 }
 
 /**
