@@ -3,7 +3,9 @@
  * maps what can go wrong in a request (our SequinErrors, request validation, fastify's own errors, store
  * outages, bugs) to that envelope and its status.
  */
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { type ErrorCode, httpStatusByCode, SequinError } from "../errors.js";
 import { formatPath, RequestValidationError, toSequinError } from "./request-validation.js";
@@ -49,7 +51,10 @@ function isStoreOutage(error: unknown): boolean {
   );
 }
 
-/** Fastify's own client errors (bad JSON, body too large, …), by status. */
+/** Longer path parameters (before decoding) are refused by the router. */
+export const maxPathParamLength = 4096;
+
+/** Fastify's own client errors (bad JSON, body too large, bad URL encoding, …), by status. */
 function fastifyClientError(error: FastifyError): ErrorReply | undefined {
   const status = error.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
@@ -60,6 +65,24 @@ function fastifyClientError(error: FastifyError): ErrorReply | undefined {
   };
   const code = codes[status] ?? "validation_failed";
   let summary = error.message;
+  if (error.code === "FST_ERR_BAD_URL") {
+    const rule = "must be percent-encoded UTF-8 (no %ZZ, cut sequences or encoded surrogates)";
+    return {
+      status,
+      body: {
+        code,
+        summary: `invalid path: ${rule}: encode ids with encodeURIComponent`,
+        validation_errors: { path: [rule] },
+      },
+    };
+  }
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+    const rule = `a path parameter must be at most ${maxPathParamLength} characters`;
+    return {
+      status: 400,
+      body: { code, summary: `invalid path: ${rule} (ids are UUIDs)`, validation_errors: { path: [rule] } },
+    };
+  }
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     summary = "request body is larger than the 32 MiB limit: send fewer records per request";
   } else if (error instanceof SyntaxError || error.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
@@ -103,21 +126,50 @@ function loggable(error: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * Requests Node's HTTP parser refuses before fastify sees them (headers over 16 KiB, broken request
+ * lines, a request not received in time) answer with the envelope too, then the connection closes.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  let status = 400;
+  let summary = "the request is not valid HTTP/1.1: check the request line and the headers";
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    status = 431;
+    summary =
+      "the request line and headers are larger than 16 KiB: shorten the URL, the query or the headers";
+  } else if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    status = 408;
+    summary = "the request was not received in time: send it again";
+  }
+  const body = JSON.stringify({ code: "validation_failed", summary } satisfies ErrorEnvelope);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** Answers an error with its envelope and status; bugs are logged. */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = errorReply(error);
+  if (status >= 500) {
+    request.log.error({ err: loggable(error), route: request.routeOptions?.url }, "request failed");
+  }
+  if (status === 401) reply.header("www-authenticate", "Bearer");
+  // the envelope is ours: written as it is, not through the route's response schema, which would drop a
+  // validation_errors key such as "__proto__"
+  return reply
+    .code(status)
+    .type("application/json; charset=utf-8")
+    .serializer((payload) => JSON.stringify(payload))
+    .send(body);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorReply(error);
-    if (status >= 500) {
-      request.log.error({ err: loggable(error), route: request.routeOptions.url }, "request failed");
-    }
-    if (status === 401) reply.header("www-authenticate", "Bearer");
-    // the envelope is ours: written as it is, not through the route's response schema, which would drop a
-    // validation_errors key such as "__proto__"
-    return reply
-      .code(status)
-      .type("application/json; charset=utf-8")
-      .serializer((payload) => JSON.stringify(payload))
-      .send(body);
-  });
+  app.setErrorHandler(sendError);
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0];

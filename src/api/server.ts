@@ -8,7 +8,7 @@ import { serializerCompiler } from "fastify-type-provider-zod";
 import { registerConsole } from "../console/index.js";
 import { SequinError } from "../errors.js";
 import { installAuth } from "./auth.js";
-import { installErrorHandling } from "./error-envelope.js";
+import { answerClientError, installErrorHandling, maxPathParamLength, sendError } from "./error-envelope.js";
 import { installJsonBodyParser } from "./json-body.js";
 import { registerOpenApi } from "./openapi.js";
 import { zodValidatorCompiler } from "./request-validation.js";
@@ -46,6 +46,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // our own 503 below answers with the error envelope
     return503OnClosing: false,
+    // a path the router cannot decode, or a request the HTTP parser refuses, answers with the envelope too
+    frameworkErrors: sendError,
+    clientErrorHandler: answerClientError,
+    // collection ids of 255 characters, percent-encoded, are longer than the default of 100
+    routerOptions: { maxParamLength: maxPathParamLength },
   });
   // the web console first: its pages are not API routes, so neither the route table nor the OpenAPI
   // document (both fed by onRoute hooks added below) list them

@@ -86,6 +86,29 @@ test("a path id that is not a UUID → 400 naming the parameter", async () => {
   assert.match(response.body.summary, /path parameter id/);
 });
 
+test("a path that is not percent-encoded UTF-8, or a very long path parameter → 400 envelope", async () => {
+  for (const path of ["/v1/syncs/%ZZ", "/v1/syncs/%ED%A0%80", "/v1/syncs/%E0%A4%A"]) {
+    const response = await api.request("GET", path);
+    assert.equal(response.status, 400, `${path}: ${JSON.stringify(response.body)}`);
+    assertEnvelope(response.body, "validation_failed");
+    assert.ok(response.body.validation_errors?.path, JSON.stringify(response.body));
+  }
+  const long = await api.request("GET", `/v1/syncs/${"x".repeat(5000)}`);
+  assert.equal(long.status, 400, JSON.stringify(long.body));
+  assertEnvelope(long.body, "validation_failed");
+
+  // a collection id of 255 characters, percent-encoded, is longer than a router's usual 100
+  const collection = "é".repeat(255);
+  const sync = await api.request("POST", "/v1/syncs", {
+    body: { name: "long-ids", provider: "p", collections: [collection] },
+  });
+  const removed = await api.request(
+    "DELETE",
+    `/v1/syncs/${sync.body.id}/collections/${encodeURIComponent(collection)}`,
+  );
+  assert.equal(removed.status, 204, JSON.stringify(removed.body));
+});
+
 test("an unknown sync → 404 not_found; an unknown route → 404 not_found", async () => {
   const id = randomUUID();
   const sync = await api.request("GET", `/v1/syncs/${id}`);
