@@ -1,59 +1,47 @@
 /**
- * A client of a running server's Management API, for the commands that talk to one (`status`, …): the
- * server at SEQUIN_URL, with SEQUIN_API_TOKEN. Every way of not getting an answer becomes a
- * ServerUnavailable whose message names the variable to check.
+ * The running server that client commands (`status`, `config …`) talk to: SEQUIN_URL with SEQUIN_API_TOKEN.
+ * Every way of not getting an answer (no token, no server, a refused token, an error answer to a read) is
+ * a usage, configuration or connection error: exit 2, with a message that names what to check.
  */
-export class ServerUnavailable extends Error {
-  override name = "ServerUnavailable";
-}
+import { type Config, loadConfig } from "../config.js";
+import { ApiRefusal, ServerApi } from "../config-file/index.js";
+import { SequinError } from "../errors.js";
+import { UsageError } from "./exit-codes.js";
 
-const timeoutMs = 10_000;
-
-export class ApiClient {
+export class ServerClient {
   constructor(
-    private readonly url: string,
-    private readonly token: string | undefined,
+    readonly api: ServerApi,
+    /** How messages name the server, e.g. `the server at SEQUIN_URL=http://…`. */
+    readonly where: string,
   ) {}
 
-  async get<T>(path: string): Promise<T> {
-    const where = `the server at SEQUIN_URL=${this.url}`;
-    if (!this.token) {
-      throw new ServerUnavailable(
-        `SEQUIN_API_TOKEN is not set: set it to an API token of ${where} (the one printed at its first start)`,
-      );
-    }
-    let response: Response;
+  /** Reads from the server; an error answer becomes a UsageError naming the server and the status. */
+  async read<T>(read: (api: ServerApi) => Promise<T>): Promise<T> {
     try {
-      response = await fetch(new URL(path, this.url), {
-        headers: { authorization: `Bearer ${this.token}`, accept: "application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      return await read(this.api);
     } catch (error) {
-      throw new ServerUnavailable(
-        `cannot reach ${where}: ${reason(error)}; is \`sequin start\` running there?`,
-      );
+      if (!(error instanceof ApiRefusal)) throw error;
+      throw new UsageError(`${this.where} answered HTTP ${error.status}: ${error.message}`);
     }
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ServerUnavailable(`${where} did not answer as a Sequin server (HTTP ${response.status})`);
-    }
-    const summary = (body as { summary?: unknown }).summary;
-    if (response.status === 401) {
-      throw new ServerUnavailable(`${where} refused the token in SEQUIN_API_TOKEN: ${String(summary)}`);
-    }
-    if (!response.ok) {
-      throw new ServerUnavailable(`${where} answered HTTP ${response.status}: ${String(summary ?? text)}`);
-    }
-    return body as T;
   }
 }
 
-function reason(error: unknown): string {
-  if (error instanceof Error && error.name === "TimeoutError")
-    return `no answer within ${timeoutMs / 1000} s`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.message ?? cause?.code ?? (error as Error).message;
+/** The environment as client commands read it; an invalid value is a UsageError naming the variable. */
+export function clientConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof SequinError && error.code === "config_invalid") throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+export function serverClient(config: Config = clientConfig()): ServerClient {
+  const where = `the server at SEQUIN_URL=${config.url}`;
+  if (!config.apiToken) {
+    throw new UsageError(
+      `SEQUIN_API_TOKEN is not set: set it to an API token of ${where} (printed at its first start; \`sequin token create\` makes a new one)`,
+    );
+  }
+  return new ServerClient(new ServerApi(config.url, config.apiToken, where), where);
 }

@@ -1,18 +1,21 @@
 /**
  * `sequin config apply -f FILE [--prune] [--update-secrets] [--json]`: makes the plan's changes, in a safe
  * order. Idempotent: a second apply finds nothing to change. Exits 0 when the server matches the file,
- * 1 on error (the changes made before it stay).
+ * 1 when the server refused a change (the changes made before it stay), 2 on usage, file or connection
+ * errors (nothing changed).
  */
 import { Command } from "commander";
 import { applyPlan, planChanges, planText } from "../config-file/index.js";
-import { loadFiles, reportFailures, serverApi } from "./config-options.js";
+import { serverClient } from "./api-client.js";
+import { loadFiles, reportFailures } from "./config-options.js";
 import { type PlanCommandOptions, withPlanOptions } from "./config-plan-command.js";
 
 async function runApply(options: PlanCommandOptions): Promise<void> {
   await reportFailures(options.json, async () => {
     const loaded = await loadFiles(options);
-    const api = serverApi();
-    const state = await api.state();
+    const server = serverClient();
+    const { api } = server;
+    const state = await server.read((a) => a.state());
     const plan = planChanges(loaded, state, options);
     if (!options.json) process.stdout.write(planText(plan));
     await applyPlan(api, loaded, state, plan);
@@ -34,7 +37,9 @@ export function configApplyCommand(): Command {
     .addHelpText(
       "after",
       "\nOrder: syncs → targets → consumers (create, change, start or pause), then deletions (--prune only)\n" +
-        "consumers → targets → syncs. Exit status: 0 applied, 1 error. See docs/config.md.",
+        "consumers → targets → syncs. See docs/config.md.\n" +
+        "Exit status: 0 applied; 1 the server refused a change (the changes before it stay);\n" +
+        "2 usage error, invalid file, no or refused token, server unreachable (nothing changed).",
     )
     .action(runApply);
 }

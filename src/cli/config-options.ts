@@ -1,19 +1,10 @@
 /**
- * What the `sequin config …` commands share: the `-f FILE` option (repeatable, merged in order), the
- * server at SEQUIN_URL with SEQUIN_API_TOKEN, and how failures print. Any failure exits 1 (plan's 2 means
- * "there are changes").
+ * What the `sequin config …` commands share: the `-f FILE` option (repeatable, merged in order) and how
+ * failures print. Exit statuses follow the CLI's rule (exit-codes.ts); plan keeps 1 for any error.
  */
 import { type Command, Option } from "commander";
-import { loadConfig } from "../config.js";
-import {
-  ApplyError,
-  ConfigFileError,
-  type LoadedConfig,
-  loadConfigFiles,
-  ServerApi,
-  ServerUnreachable,
-} from "../config-file/index.js";
-import { SequinError } from "../errors.js";
+import { ApplyError, ConfigFileError, type LoadedConfig, loadConfigFiles } from "../config-file/index.js";
+import { exitStatus, exitStatusOf } from "./exit-codes.js";
 
 export const defaultConfigFile = "sequin.yaml";
 
@@ -37,50 +28,35 @@ export function withFileOptions(command: Command): Command {
     .option("--json", "print machine-readable JSON", false);
 }
 
-/** A failure the command reports and exits 1 for. */
-export class CommandFailure extends Error {
-  override name = "CommandFailure";
-}
-
-export function serverApi(): ServerApi {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof SequinError) throw new CommandFailure(error.message);
-    throw error;
-  }
-  const where = `the server at SEQUIN_URL=${config.url}`;
-  if (!config.apiToken) {
-    throw new CommandFailure(
-      `SEQUIN_API_TOKEN is not set: set it to an API token of ${where} (the one printed at its first start)`,
-    );
-  }
-  return new ServerApi(config.url, config.apiToken, where);
-}
-
 export function loadFiles(options: { file: string[] }): Promise<LoadedConfig> {
   return loadConfigFiles(options.file.length > 0 ? options.file : [defaultConfigFile], process.env);
 }
 
-/** Runs a command body; prints what went wrong and sets exit status 1. */
-export async function reportFailures(json: boolean, run: () => Promise<void>): Promise<void> {
+/**
+ * Runs a command body; prints what went wrong (also as JSON on stdout with --json) and sets the exit status
+ * by the CLI's rule (`usageStatus` for `config plan`, whose 2 means "changes").
+ */
+export async function reportFailures(
+  json: boolean,
+  run: () => Promise<void>,
+  usageStatus: number = exitStatus.usage,
+): Promise<void> {
   try {
     await run();
   } catch (error) {
+    const status = exitStatusOf(error);
+    if (status === undefined) throw error;
     if (error instanceof ConfigFileError) {
       if (json) process.stdout.write(`${JSON.stringify({ problems: error.problems }, null, 2)}\n`);
       process.stderr.write(`sequin: ${error.message}\n`);
     } else if (error instanceof ApplyError) {
       if (json) process.stdout.write(`${JSON.stringify(applyErrorJson(error), null, 2)}\n`);
       process.stderr.write(applyErrorText(error));
-    } else if (error instanceof CommandFailure || error instanceof ServerUnreachable) {
-      if (json) process.stdout.write(`${JSON.stringify({ error: error.message })}\n`);
-      process.stderr.write(`sequin: ${error.message}\n`);
     } else {
-      throw error;
+      if (json) process.stdout.write(`${JSON.stringify({ error: (error as Error).message })}\n`);
+      process.stderr.write(`sequin: ${(error as Error).message}\n`);
     }
-    process.exitCode = 1;
+    process.exitCode = status === exitStatus.usage ? usageStatus : status;
   }
 }
 

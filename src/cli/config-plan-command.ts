@@ -5,13 +5,9 @@
  */
 import { Command } from "commander";
 import { planChanges, planText } from "../config-file/index.js";
-import {
-  type ConfigCommandOptions,
-  loadFiles,
-  reportFailures,
-  serverApi,
-  withFileOptions,
-} from "./config-options.js";
+import { serverClient } from "./api-client.js";
+import { type ConfigCommandOptions, loadFiles, reportFailures, withFileOptions } from "./config-options.js";
+import { exitStatus, withUsageStatus } from "./exit-codes.js";
 
 export interface PlanCommandOptions extends ConfigCommandOptions {
   prune: boolean;
@@ -28,24 +24,34 @@ export function withPlanOptions(command: Command): Command {
     );
 }
 
+/** plan's own exit rule: 2 means "there are changes", so any error is 1. */
+const planChanged = 2;
+const planError = 1;
+
 async function runPlan(options: PlanCommandOptions): Promise<void> {
-  await reportFailures(options.json, async () => {
-    const loaded = await loadFiles(options);
-    const api = serverApi();
-    const plan = planChanges(loaded, await api.state(), options);
-    process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : planText(plan));
-    process.exitCode = plan.actions.length > 0 ? 2 : 0;
-  });
+  await reportFailures(
+    options.json,
+    async () => {
+      const loaded = await loadFiles(options);
+      const server = serverClient();
+      const plan = planChanges(loaded, await server.read((api) => api.state()), options);
+      process.stdout.write(options.json ? `${JSON.stringify(plan, null, 2)}\n` : planText(plan));
+      process.exitCode = plan.actions.length > 0 ? planChanged : exitStatus.ok;
+    },
+    planError,
+  );
 }
 
 export function configPlanCommand(): Command {
-  return withPlanOptions(
+  const plan = withPlanOptions(
     new Command("plan").description("show what applying the file would change on the server, field by field"),
   )
     .addHelpText(
       "after",
       `\nTalks to SEQUIN_URL (default http://127.0.0.1:7376) with SEQUIN_API_TOKEN; \${VAR} references are read\n` +
-        "from the environment. Exit status: 0 no changes, 2 changes, 1 error. See docs/config.md.",
+        "from the environment. Exit status: 0 no changes, 2 changes, 1 any error (usage, file, server).\n" +
+        "See docs/config.md.",
     )
     .action(runPlan);
+  return withUsageStatus(plan, planError);
 }

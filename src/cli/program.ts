@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { configCommand } from "./config-command.js";
 import { demoCommand } from "./demo/demo-command.js";
+import { applyExitRule } from "./exit-codes.js";
 import { sqlCommand } from "./sql-command.js";
 import { startCommand } from "./start-command.js";
 import { statusCommand } from "./status-command.js";
@@ -11,10 +12,11 @@ export function createProgram(): Command {
   const program = new Command("sequin")
     .description("Mirror API data into your own Postgres: durable record streams and Postgres consumers")
     .version(packageVersion(), "-V, --version", "print the version")
-    .showHelpAfterError()
     .addHelpText(
       "after",
-      "\nEnvironment: SEQUIN_DATABASE_URL, SEQUIN_DATA_DIR, SEQUIN_HOST, SEQUIN_PORT, SEQUIN_API_TOKEN, … (see README)",
+      "\nEnvironment: SEQUIN_DATABASE_URL, SEQUIN_DATA_DIR, SEQUIN_HOST, SEQUIN_PORT, SEQUIN_API_TOKEN, … (see README)\n" +
+        "Exit status: 0 done; 1 the command's negative outcome (e.g. status: a consumer is unhealthy);\n" +
+        "2 usage, configuration or connection error. `config plan`: 0 no changes, 2 changes, 1 error.",
     );
   program.addCommand(startCommand());
   program.addCommand(demoCommand());
@@ -22,5 +24,6 @@ export function createProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(configCommand());
   program.addCommand(versionCommand());
+  applyExitRule(program);
   return program;
 }

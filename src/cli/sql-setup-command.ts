@@ -4,8 +4,8 @@
  */
 import { Command } from "commander";
 import { passwordPlaceholder, setupSql } from "../targets/postgres/index.js";
+import { reportErrors, UsageError } from "./exit-codes.js";
 import { identifierOption } from "./identifier-option.js";
-import { exitOnUsageError, UsageError } from "./usage-error.js";
 
 interface SetupCommandOptions {
   schema: string;
@@ -34,7 +34,7 @@ export function sqlSetupCommand(): Command {
       "\nRun the output as a superuser in the target database, then register the target with that user.",
     )
     .action((options: SetupCommandOptions) =>
-      exitOnUsageError(() => {
+      reportErrors(() => {
         if (options.password?.includes("\0"))
           throw new UsageError("--password must not contain a NUL character");
         const sql = setupSql({

@@ -1,8 +1,8 @@
 /** `sequin sql table --schema S --table T`: prints the create-table statement of the table contract. */
 import { Command } from "commander";
 import { createTableSql } from "../targets/postgres/index.js";
+import { reportErrors } from "./exit-codes.js";
 import { identifierOption } from "./identifier-option.js";
-import { exitOnUsageError } from "./usage-error.js";
 
 export function sqlTableCommand(): Command {
   return new Command("table")
@@ -11,7 +11,7 @@ export function sqlTableCommand(): Command {
     .requiredOption("--table <table>", "name of the table, e.g. records")
     .addHelpText("after", "\nNames are used as given (quoted), so mixed case and spaces are kept.")
     .action((options: { schema: string; table: string }) =>
-      exitOnUsageError(() => {
+      reportErrors(() => {
         const table = {
           schema: identifierOption(options.schema, "--schema"),
           name: identifierOption(options.table, "--table"),

@@ -1,12 +1,15 @@
 /**
  * `sequin start`: runs the service until SIGTERM/SIGINT, then stops cleanly and exits 0. A second signal
- * exits at once. Invalid environment → exit 2 naming the variable; other start failures → exit 1.
+ * exits at once. Invalid environment or config file, a store that cannot be reached → exit 2 naming what
+ * to fix; a start that fails otherwise (the port or the data directory in use) → exit 1.
  */
 import { Command } from "commander";
+import type { Config } from "../config.js";
 import { SequinError } from "../errors.js";
 import { type RunningService, startService } from "../service.js";
 import { configOrExit } from "./config-or-exit.js";
 import { applyAtStart, configFileOrExit } from "./config-start.js";
+import { exitStatus } from "./exit-codes.js";
 import { createLogger } from "./logger.js";
 
 async function runStart(options: { config?: string[] }): Promise<void> {
@@ -40,11 +43,9 @@ async function runStart(options: { config?: string[] }): Promise<void> {
   try {
     service = await startService(config, { log });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`sequin: cannot start: ${message}\n`);
-    if (!(error instanceof SequinError)) log.error({ err: error }, "start failed");
-    // a setting found wrong only at start (e.g. a SEQUIN_VAULT_KEY that does not match the store) is exit 2
-    process.exit(error instanceof SequinError && error.code === "config_invalid" ? 2 : 1);
+    process.stderr.write(`sequin: cannot start: ${startFailure(error, config)}\n`);
+    if (!(error instanceof SequinError) && !isPortInUse(error)) log.error({ err: error }, "start failed");
+    process.exit(startExitStatus(error));
   }
   process.stdout.write(`listening on ${service.url}\n`);
   if (service.token) process.stdout.write(`admin API token (shown once): ${service.token}\n`);
@@ -54,6 +55,27 @@ async function runStart(options: { config?: string[] }): Promise<void> {
     process.exit(1);
   }
   if (signalled) shutdown(service);
+}
+
+function isPortInUse(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+}
+
+function startFailure(error: unknown, config: Config): string {
+  if (isPortInUse(error)) {
+    return `${config.host}:${config.port} is in use by another program: stop it, or set SEQUIN_PORT to a free port`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A setting found wrong only at start (a SEQUIN_VAULT_KEY that does not match the store) or a store that
+ * cannot be reached is 2; anything else that stops the start (the port or the data directory in use) is 1.
+ */
+function startExitStatus(error: unknown): number {
+  if (error instanceof SequinError && (error.code === "config_invalid" || error.code === "store_unavailable"))
+    return exitStatus.usage;
+  return exitStatus.negative;
 }
 
 export function startCommand(): Command {
@@ -68,7 +90,9 @@ export function startCommand(): Command {
       "after",
       "\nWithout SEQUIN_DATABASE_URL the store is an embedded Postgres in SEQUIN_DATA_DIR (default ./.sequin).\n" +
         "The chosen URL is printed on a line starting `listening on `.\n" +
-        "With --config, an invalid file exits 2 before anything starts; a file that cannot be applied stops it (exit 1).",
+        "With --config, an invalid file exits 2 before anything starts; a file that cannot be applied stops it (exit 1).\n" +
+        "Exit status: 0 stopped cleanly; 1 could not start (port or data directory in use) or a --config file\n" +
+        "could not be applied; 2 usage error, invalid environment or config file, store unreachable.",
     )
     .action(runStart);
 }

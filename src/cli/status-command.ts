@@ -1,28 +1,21 @@
 /**
  * `sequin status [--json]`: the consumers of the server at SEQUIN_URL with their state, health and lag.
- * Exits 0 when all are healthy, 1 when any is unhealthy, 2 when the server cannot be asked.
+ * Exits 0 when none is unhealthy, 1 when any is, 2 when the server cannot be asked.
  */
 import { Command } from "commander";
-import { ApiClient, ServerUnavailable } from "./api-client.js";
-import { configOrExit } from "./config-or-exit.js";
+import { serverClient } from "./api-client.js";
+import { exitStatus, reportErrors } from "./exit-codes.js";
 import { type ConsumerStatus, isUnhealthy, statusTable } from "./status-table.js";
 
 async function runStatus(options: { json: boolean }): Promise<void> {
-  const config = configOrExit();
-  const client = new ApiClient(config.url, config.apiToken);
-  let consumers: { data: ConsumerStatus[] };
-  try {
-    consumers = await client.get<{ data: ConsumerStatus[] }>("/v1/consumers/postgres");
-  } catch (error) {
-    if (!(error instanceof ServerUnavailable)) throw error;
-    process.stderr.write(`sequin: ${error.message}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const server = serverClient();
+  const consumers = await server.read((api) =>
+    api.request<{ data: ConsumerStatus[] }>("GET", "/v1/consumers/postgres"),
+  );
   process.stdout.write(
     options.json ? `${JSON.stringify(consumers, null, 2)}\n` : statusTable(consumers.data),
   );
-  process.exitCode = consumers.data.some(isUnhealthy) ? 1 : 0;
+  process.exitCode = consumers.data.some(isUnhealthy) ? exitStatus.negative : exitStatus.ok;
 }
 
 export function statusCommand(): Command {
@@ -32,7 +25,8 @@ export function statusCommand(): Command {
     .addHelpText(
       "after",
       "\nTalks to SEQUIN_URL (default http://127.0.0.1:7376) with SEQUIN_API_TOKEN.\n" +
-        "Exit status: 0 all healthy, 1 some consumer unhealthy, 2 the server cannot be reached or refuses the token.",
+        "Exit status: 0 no consumer unhealthy, 1 some consumer unhealthy, 2 usage error, invalid environment,\n" +
+        "no or refused token, server unreachable.",
     )
-    .action(runStatus);
+    .action((options: { json: boolean }) => reportErrors(() => runStatus(options)));
 }

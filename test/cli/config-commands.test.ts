@@ -361,7 +361,7 @@ consumers:
   assert.equal((await sequin(["config", "plan", "-f", file, "-f", dev], devEnv)).code, 0);
 });
 
-test("an invalid file: exit 1 naming the file, line and path; nothing is sent", async () => {
+test("an invalid file: plan exits 1, apply 2, naming the file, line and path; nothing is sent", async () => {
   const bad = await writeConfig(
     "bad.yaml",
     configYaml().replace("target: app", "target: nope").replace("ssl: disable", "ssl: maybe"),
@@ -372,7 +372,7 @@ test("an invalid file: exit 1 naming the file, line and path; nothing is sent", 
   assert.match(plan.stderr, /bad\.yaml:13:12: targets\[0\]\.postgres\.ssl: /);
   assert.match(plan.stderr, /bad\.yaml:16:13: consumers\[0\]\.target: no target named "nope"/);
   const apply = await sequin(["config", "apply", "-f", bad, "--json"]);
-  assert.equal(apply.code, 1);
+  assert.equal(apply.code, 2);
   assert.deepEqual(
     JSON.parse(apply.stdout).problems.map((p: { line: number }) => p.line),
     [13, 16],

@@ -89,7 +89,7 @@ test("invalid names → exit 2 with the rule, nothing on stdout", async () => {
 
 test("a missing option is a usage error; --help documents both commands", async () => {
   const missing = await runSequin(["sql", "setup", "--schema", "crm"]);
-  assert.notEqual(missing.code, 0);
+  assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--user/);
 
   const help = await runSequin(["sql", "--help"]);

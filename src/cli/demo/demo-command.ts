@@ -1,5 +1,6 @@
 /** `sequin demo`: the main job end to end on embedded defaults. */
 import { Command, InvalidArgumentError } from "commander";
+import { exitStatus } from "../exit-codes.js";
 import { runDemo } from "./demo-run.js";
 
 function positiveCount(value: string): number {
@@ -21,7 +22,7 @@ export function demoCommand(): Command {
         await runDemo({ records: options.records, keep: options.keep, print: (line) => console.log(line) });
       } catch (error) {
         console.error(`demo failed: ${(error as Error).message}`);
-        process.exitCode = 1;
+        process.exitCode = exitStatus.negative;
       }
     });
 }
