@@ -151,7 +151,6 @@ export async function startService(config: Config, options: StartOptions = {}): 
 
   try {
     const tokens = new ApiTokens(store.pool, config.apiToken);
-    const token = await tokens.ensureToken();
     const components = await backgroundComponents(store, config, log, options);
     for (const component of components.background) {
       await component.start();
@@ -160,6 +159,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const deps: ServerDeps = { config, pool: store.pool, log, tokens, ...components.deps };
     server = await buildServer(deps);
     await server.listen({ host: config.host, port: config.port });
+    // only now that it can be used: a start that fails before (the port in use) must not use up the token
+    // that is shown once
+    const token = await tokens.ensureToken();
     const url = listenUrl(server);
     log.info({ url, embeddedStore: store.embedded }, "service started");
 

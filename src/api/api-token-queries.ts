@@ -12,6 +12,19 @@ export async function tokenExists(client: Queryable, sha256: Buffer): Promise<bo
   return (rowCount ?? 0) > 0;
 }
 
+export async function insertToken(
+  client: Queryable,
+  id: string,
+  name: string,
+  sha256: Buffer,
+): Promise<void> {
+  await client.query("insert into sequin_api_tokens (id, name, token_sha256) values ($1, $2, $3)", [
+    id,
+    name,
+    sha256,
+  ]);
+}
+
 /**
  * Stores a first token when the table holds none. Concurrent first starts serialize on an advisory lock,
  * so only one of them stores (and prints) a token. Returns whether this call stored it.

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type pg from "pg";
-import { insertFirstToken, tokenExists } from "./api-token-queries.js";
+import { insertFirstToken, insertToken, tokenExists } from "./api-token-queries.js";
 
 const acceptedTtlMs = 60_000;
 const refusedTtlMs = 5_000;
@@ -16,6 +16,16 @@ export function sha256(token: string): Buffer {
 
 export function generateToken(): string {
   return `sqn_${randomBytes(32).toString("base64url")}`;
+}
+
+/**
+ * Stores a new admin token and returns it, to be shown once (`sequin token create`: the way back when the
+ * first one was lost). Running services accept it at once: they look up tokens they have not seen.
+ */
+export async function createToken(pool: pg.Pool, name: string): Promise<string> {
+  const token = generateToken();
+  await insertToken(pool, randomUUID(), name, sha256(token));
+  return token;
 }
 
 export class ApiTokens {

@@ -6,6 +6,7 @@ import { applyExitRule } from "./exit-codes.js";
 import { sqlCommand } from "./sql-command.js";
 import { startCommand } from "./start-command.js";
 import { statusCommand } from "./status-command.js";
+import { tokenCommand } from "./token-command.js";
 import { packageVersion, versionCommand } from "./version-command.js";
 
 export function createProgram(): Command {
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   program.addCommand(sqlCommand());
   program.addCommand(statusCommand());
   program.addCommand(configCommand());
+  program.addCommand(tokenCommand());
   program.addCommand(versionCommand());
   applyExitRule(program);
   return program;

@@ -70,6 +70,24 @@ export class PostgresCluster {
     this.settings = options.settings ?? {};
   }
 
+  /**
+   * The superuser URL of `database` on a server that another process runs on the cluster in `dataDir`, read
+   * from the server's own files (its postmaster.pid names its port); undefined when none runs there.
+   */
+  static async runningUrl(dataDir: string, database: string): Promise<string | undefined> {
+    const location = (await relocatedClusterDir(dataDir)) ?? dataDir;
+    const lines = (await readFile(join(location, "pgdata", "postmaster.pid"), "utf8").catch(() => "")).split(
+      "\n",
+    );
+    const pid = Number(lines[0]);
+    const port = Number(lines[3]);
+    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !Number.isInteger(port) || port <= 0)
+      return undefined;
+    const password = (await readFile(join(location, "superuser-password"), "utf8").catch(() => "")).trim();
+    if (!password) return undefined;
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  }
+
   /** Superuser URL for a database on this cluster. */
   url(database = "postgres"): string {
     return `postgres://postgres:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;

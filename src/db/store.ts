@@ -30,7 +30,19 @@ export interface Store {
 
 const storeDatabase = "sequin";
 
-export async function openStore(config: Config, log: StoreLog): Promise<Store> {
+export interface OpenStoreOptions {
+  /**
+   * When a running service holds the embedded store (its data directory's lock), connect to the Postgres
+   * server that service runs instead of refusing (`sequin token create`). Its owner migrated it already.
+   */
+  shareRunning?: boolean;
+}
+
+export async function openStore(
+  config: Config,
+  log: StoreLog,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
   if (config.databaseUrl) {
     const pool = createStorePool(config.databaseUrl);
     try {
@@ -41,7 +53,7 @@ export async function openStore(config: Config, log: StoreLog): Promise<Store> {
     }
     return { pool, url: config.databaseUrl, embedded: false, close: () => pool.end() };
   }
-  return openEmbeddedStore(config.dataDir, log);
+  return openEmbeddedStore(config.dataDir, log, options);
 }
 
 async function migrateStore(pool: pg.Pool): Promise<void> {
@@ -54,9 +66,16 @@ async function migrateStore(pool: pg.Pool): Promise<void> {
   }
 }
 
-async function openEmbeddedStore(dataDir: string, log: StoreLog): Promise<Store> {
+async function openEmbeddedStore(dataDir: string, log: StoreLog, options: OpenStoreOptions): Promise<Store> {
   await prepareDataDir(dataDir);
-  const lock = await DataDirLock.acquire(dataDir);
+  let lock: DataDirLock;
+  try {
+    lock = await DataDirLock.acquire(dataDir);
+  } catch (error) {
+    const owner = error instanceof SequinError ? error.details?.pid : undefined;
+    if (!options.shareRunning || typeof owner !== "number") throw error;
+    return runningEmbeddedStore(dataDir, owner);
+  }
   const cluster = new PostgresCluster({ dataDir: join(dataDir, "pg"), port: 0 });
   let pool: pg.Pool | undefined;
   try {
@@ -83,6 +102,25 @@ async function openEmbeddedStore(dataDir: string, log: StoreLog): Promise<Store>
     await lock.release();
     throw error;
   }
+}
+
+/** The embedded store of the service that runs in `dataDir` (process `owner`), through its server. */
+async function runningEmbeddedStore(dataDir: string, owner: number): Promise<Store> {
+  const url = await PostgresCluster.runningUrl(join(dataDir, "pg"), storeDatabase);
+  if (url) {
+    const pool = createStorePool(url, { max: 2 });
+    try {
+      await pool.query("select from sequin_api_tokens limit 0");
+      return { pool, url, embedded: false, close: () => pool.end() };
+    } catch {
+      await pool.end().catch(() => {});
+    }
+  }
+  throw new SequinError(
+    "store_unavailable",
+    `data directory ${dataDir} is in use by process ${owner}, and its store cannot be reached (is it still starting?): try again once it prints "listening on", or stop it and try again`,
+    { details: { data_dir: dataDir, pid: owner } },
+  );
 }
 
 /**

@@ -79,6 +79,9 @@ test("usage errors exit 2 in every command (1 in config plan, whose 2 means chan
     { args: ["config", "apply", "--bogus"], status: 2, says: unknownOption },
     { args: ["config", "apply", "-f", join(dir, "missing.yaml")], status: 2, says: /cannot read the file/ },
     { args: ["config", "export", "--bogus"], status: 2, says: unknownOption },
+    { args: ["token"], status: 2 },
+    { args: ["token", "create", "--bogus"], status: 2, says: unknownOption },
+    { args: ["token", "create"], env: { SEQUIN_DATABASE_URL: "mysql://x" }, status: 2 },
     { args: ["version", "--bogus"], status: 2, says: unknownOption },
   ]);
   const help = [
@@ -90,6 +93,7 @@ test("usage errors exit 2 in every command (1 in config plan, whose 2 means chan
     "config plan",
     "config apply",
     "config export",
+    "token create",
   ];
   await check([
     { args: ["--help"], status: 0 },
@@ -119,5 +123,6 @@ test("connection errors exit 2 (1 in config plan): no server, no token, a refuse
       { args, env: noToken, status, says: notSet },
     ]),
     { args: ["start"], env: { SEQUIN_DATABASE_URL: noStore, SEQUIN_PORT: "0" }, status: 2 },
+    { args: ["token", "create"], env: { SEQUIN_DATABASE_URL: noStore }, status: 2, says: /ECONNREFUSED/ },
   ]);
 });
