@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
-import type { VerifyResult } from "../consumer/index.js";
+import { type TableFindings, type VerifyResult, verifyAnswer } from "../consumer/index.js";
 import { SequinError } from "../errors.js";
 import { hxRedirect, idParam, sendHtml } from "./console-http.js";
 import { html } from "./html.js";
@@ -27,15 +27,18 @@ function findings(list: Finding[], kind: "problem" | "warning", prefix: string) 
   )}</ul>`;
 }
 
+/**
+ * The answer's summary first, worded for the consumer's state: green only when there is nothing to fix
+ * and the consumer is not failing or waiting for its target (then it leads with that failure).
+ */
 export function verifyResult(result: VerifyResult) {
   const warnings = result.warnings.length
-    ? html`<h3>Warnings</h3><p class="muted">These do not stop a start, but may make writes fail later.</p>${findings(result.warnings, "warning", "warn-fix")}`
+    ? html`<h3>Warnings</h3><p class="muted">These do not stop the consumer, but may make its writes fail later.</p>${findings(result.warnings, "warning", "warn-fix")}`
     : "";
-  if (result.ok) {
-    return html`<div id="verify-result" data-verified="ok">${alert("ok", "The table matches what Sequin writes: ready to start.")}${warnings}</div>`;
-  }
-  const n = result.problems.length;
-  return html`<div id="verify-result" data-verified="problems">${alert("error", `${n} problem${n === 1 ? "" : "s"} to fix before starting:`)}${findings(result.problems, "problem", "fix")}${warnings}</div>`;
+  const problems = result.problems.length ? findings(result.problems, "problem", "fix") : "";
+  const verdict = result.failure ? result.state : result.ok ? "ok" : "problems";
+  const level = result.ok && !result.failure ? "ok" : "error";
+  return html`<div id="verify-result" data-verified="${verdict}">${alert(level, result.summary)}${problems}${warnings}</div>`;
 }
 
 function verifyError(message: string) {
@@ -89,7 +92,11 @@ ${started ? "" : flowSteps(4, 5)}
     } catch (error) {
       if (!(error instanceof SequinError)) throw error;
       if (error.code === "table_invalid" && error.details) {
-        return sendHtml(reply, verifyResult({ ok: false, ...(error.details as Omit<VerifyResult, "ok">) }));
+        const consumer = await consumers.get(id);
+        return sendHtml(
+          reply,
+          verifyResult(verifyAnswer(consumer, error.details as Omit<TableFindings, "ok">)),
+        );
       }
       if (error.code === "target_unreachable" || error.code === "conflict")
         return sendHtml(reply, verifyError(error.message));

@@ -1,6 +1,7 @@
 /** Consumer shapes at the door and in answers: one set of zod schemas for validation, types and OpenAPI. */
 import { z } from "zod";
 import { validateIdentifier } from "../targets/postgres/index.js";
+import { consumerStates } from "./consumer-lifecycle.js";
 
 const identifier = (field: string) =>
   z.string().superRefine((value, ctx) => {
@@ -99,13 +100,46 @@ export const tableFindingSchema = z
     column: z.string().optional(),
     expected: z.string().optional(),
     found: z.string().optional(),
-    fix_sql: z.string().optional(),
+    fix_sql: z.string().optional().describe("the statement that fixes it, ending with a semicolon"),
+    name: z.string().optional().describe("the constraint, index or trigger it is about"),
     message: z.string(),
   })
   .meta({ id: "TableFinding" });
 
+export const verifyFailureSchema = z
+  .object({
+    message: z.string(),
+    sqlstate: z.string().optional(),
+    record: z
+      .object({ sequin_id: z.string(), collection_id: z.string(), upstream_id: z.string() })
+      .optional()
+      .describe("the record the target refuses"),
+    since: z.string().describe("when the consumer began failing or waiting (its state_changed_at)"),
+    retries: z.number().int().describe("attempts since then that failed again"),
+  })
+  .meta({ id: "VerifyFailure" });
+
 export const verifyResultSchema = z
-  .object({ ok: z.boolean(), problems: z.array(tableFindingSchema), warnings: z.array(tableFindingSchema) })
+  .object({
+    ok: z
+      .boolean()
+      .describe("true when the table has no problem and the consumer is not failing; warnings do not count"),
+    problems: z
+      .array(tableFindingSchema)
+      .describe(
+        "what to fix; on a failing consumer, the constraint, index or trigger that refuses its write is one",
+      ),
+    warnings: z.array(tableFindingSchema),
+    state: z.enum(consumerStates).describe("the consumer's state when verified"),
+    summary: z
+      .string()
+      .describe(
+        "one line worded for the consumer's state: ready to start, problems to fix, or why a running consumer fails and the fix",
+      ),
+    failure: verifyFailureSchema
+      .optional()
+      .describe("while the consumer is failing or waiting for its target: the current failure"),
+  })
   .meta({ id: "VerifyResult" });
 
 export type VerifyResult = z.infer<typeof verifyResultSchema>;

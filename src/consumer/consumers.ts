@@ -23,6 +23,7 @@ import {
   updateConsumerDefinition,
 } from "./consumer-queries.js";
 import type { ConsumerPatch, ConsumerView, NewConsumer, VerifyResult } from "./consumer-schemas.js";
+import { type TableFindings, verifyAnswer } from "./consumer-verify.js";
 import { consumerView, filterOf } from "./consumer-view.js";
 
 /** What consumers need to know about targets. */
@@ -126,9 +127,19 @@ export class Consumers {
     await this.deps.worker?.poke();
   }
 
-  /** Compares the live table with the contract, connecting as the target's user. */
+  /**
+   * Compares the live table with the contract, connecting as the target's user, and answers for the
+   * consumer's state: a failing consumer's answer leads with its failure and the fix.
+   */
   async verify(id: string): Promise<VerifyResult> {
-    return this.verifyRow(await this.row(id));
+    const row = await this.row(id);
+    const consumer = {
+      state: row.state,
+      table: { schema: row.table_schema, name: row.table_name },
+      state_changed_at: row.state_changed_at.toISOString(),
+      last_error: row.last_error,
+    };
+    return verifyAnswer(consumer, await this.verifyRow(row));
   }
 
   async start(id: string): Promise<ConsumerView> {
@@ -194,7 +205,7 @@ export class Consumers {
     return { cursor, total: pending.records };
   }
 
-  private async verifyRow(row: ConsumerRow): Promise<VerifyResult> {
+  private async verifyRow(row: ConsumerRow): Promise<TableFindings> {
     let client: pg.Client;
     try {
       client = await this.deps.targets.connect(row.target_id);

@@ -15,5 +15,6 @@ export {
   type RunnerOptions,
 } from "./consumer-runner.js";
 export * from "./consumer-schemas.js";
+export { type TableFindings, type VerifiedConsumer, verifyAnswer } from "./consumer-verify.js";
 export { ConsumerWorker, defaultWorkerOptions, type WorkerOptions } from "./consumer-worker.js";
 export { Consumers, type ConsumersDeps, pendingCountCap, type TargetAccess } from "./consumers.js";

@@ -87,6 +87,7 @@ test("the seed's walkthrough: create, verify, start, backfill, live, pause, resu
   assert.equal(missing.ok, false);
   assert.equal(missing.problems[0].kind, "table_missing");
   assert.equal(missing.problems[0].fix_sql, consumer.create_table_sql);
+  assert.equal(missing.summary, "1 problem to fix before starting.");
   const refused = await request("POST", `${path}/start`);
   assert.equal(refused.status, 409);
   assert.equal(refused.body.code, "table_invalid");
@@ -105,7 +106,13 @@ test("the seed's walkthrough: create, verify, start, backfill, live, pause, resu
   await asSeedUser.connect();
   try {
     await asSeedUser.query(consumer.create_table_sql);
-    assert.deepEqual(await ok("POST", `${path}/verify`), { ok: true, problems: [], warnings: [] });
+    assert.deepEqual(await ok("POST", `${path}/verify`), {
+      ok: true,
+      problems: [],
+      warnings: [],
+      state: "inactive",
+      summary: "The table matches what Sequin writes: ready to start.",
+    });
 
     const started = await ok("POST", `${path}/start`);
     assert.equal(started.state, "backfilling");

@@ -85,7 +85,13 @@ test("the seed's setup, backfill, live changes, syncs added and removed, and vie
   await asSeedUser.connect();
   try {
     await asSeedUser.query(consumer.create_table_sql);
-    assert.deepEqual(await world.consumers.verify(consumer.id), { ok: true, problems: [], warnings: [] });
+    assert.deepEqual(await world.consumers.verify(consumer.id), {
+      ok: true,
+      problems: [],
+      warnings: [],
+      state: "inactive",
+      summary: "The table matches what Sequin writes: ready to start.",
+    });
 
     const started = await world.consumers.start(consumer.id);
     assert.equal(started.state, "backfilling");

@@ -56,7 +56,7 @@ test("a missing schema or table is named with the statement that creates it", as
   });
   assert.equal(
     result.problems[0]!.message,
-    'table "nowhere"."records": schema "nowhere" does not exist — run: create schema "nowhere"',
+    'table "nowhere"."records": schema "nowhere" does not exist — run: create schema "nowhere";',
   );
   assert.equal(result.problems[1]!.fix_sql, createTableSql(missing));
   await fixAll(admin, missing, result);
@@ -86,14 +86,14 @@ test("column type, nullability and missing columns are named with their fix", as
     column: "payload",
     expected: "jsonb",
     found: "json",
-    fix_sql: `alter table ${t.sql} alter column payload type jsonb using payload::jsonb`,
-    message: `table ${t.sql}: column payload is json, expected jsonb — run: alter table ${t.sql} alter column payload type jsonb using payload::jsonb`,
+    fix_sql: `alter table ${t.sql} alter column payload type jsonb using payload::jsonb;`,
+    message: `table ${t.sql}: column payload is json, expected jsonb — run: alter table ${t.sql} alter column payload type jsonb using payload::jsonb;`,
   });
   const at = result.problems.find((p) => p.column === "upstream_updated_at")!;
   assert.deepEqual([at.expected, at.found], ["timestamptz", "timestamp without time zone"]);
   assert.equal(
     result.problems[0]!.message,
-    `table ${t.sql}: column upstream_id allows null, expected not null — run: alter table ${t.sql} alter column upstream_id set not null`,
+    `table ${t.sql}: column upstream_id allows null, expected not null — run: alter table ${t.sql} alter column upstream_id set not null;`,
   );
   await fixAll(admin, t, result);
 });
@@ -104,7 +104,7 @@ test("a primary key that is missing or on other columns is named with its fix", 
   const noneResult = await verifyTable(admin, none);
   assert.deepEqual(
     noneResult.problems.map((p) => [p.kind, p.found, p.fix_sql]),
-    [["primary_key", "none", `alter table ${none.sql} add primary key (sequin_id)`]],
+    [["primary_key", "none", `alter table ${none.sql} add primary key (sequin_id);`]],
   );
   await fixAll(admin, none, noneResult);
 
@@ -116,7 +116,7 @@ test("a primary key that is missing or on other columns is named with its fix", 
       [
         "primary_key",
         "(upstream_id, sync_id)",
-        `table ${other.sql}: primary key is on (upstream_id, sync_id), expected (sequin_id) — run: alter table ${other.sql} drop constraint "${other.name}_pkey", add primary key (sequin_id)`,
+        `table ${other.sql}: primary key is on (upstream_id, sync_id), expected (sequin_id) — run: alter table ${other.sql} drop constraint "${other.name}_pkey", add primary key (sequin_id);`,
       ],
     ],
   );
@@ -131,7 +131,7 @@ test("an extra not-null column without default is a problem; with a default it i
   const result = await verifyTable(admin, t);
   assert.deepEqual(
     result.problems.map((p) => [p.kind, p.column, p.fix_sql]),
-    [["extra_column_not_null", "Extra Col", `alter table ${t.sql} alter column "Extra Col" drop not null`]],
+    [["extra_column_not_null", "Extra Col", `alter table ${t.sql} alter column "Extra Col" drop not null;`]],
   );
   await fixAll(admin, t, result);
 });
@@ -160,27 +160,27 @@ test("constraints, foreign keys and triggers are warnings with a fix that drops 
   assert.deepEqual(
     [...byFix.keys()],
     [
-      'alter table "crm"."children" drop constraint "children_record_fkey"',
-      `alter table ${t.sql} drop constraint "has_id"`,
-      `alter table ${t.sql} drop constraint "one_upstream"`,
-      `alter table ${t.sql} drop constraint "parent"`,
-      'drop index "crm"."by_sync_upstream"',
-      `drop trigger "touch" on ${t.sql}`,
+      'alter table "crm"."children" drop constraint "children_record_fkey";',
+      `alter table ${t.sql} drop constraint "has_id";`,
+      `alter table ${t.sql} drop constraint "one_upstream";`,
+      `alter table ${t.sql} drop constraint "parent";`,
+      'drop index "crm"."by_sync_upstream";',
+      `drop trigger "touch" on ${t.sql};`,
     ],
   );
   assert.match(
-    byFix.get(`alter table ${t.sql} drop constraint "one_upstream"`)!,
+    byFix.get(`alter table ${t.sql} drop constraint "one_upstream";`)!,
     /UNIQUE \(upstream_id\)\): APIs do not enforce/,
   );
   assert.match(
-    byFix.get('alter table "crm"."children" drop constraint "children_record_fkey"')!,
+    byFix.get('alter table "crm"."children" drop constraint "children_record_fkey";')!,
     /deleting a referenced record/,
   );
   assert.match(
-    byFix.get(`alter table ${t.sql} drop constraint "parent"`)!,
+    byFix.get(`alter table ${t.sql} drop constraint "parent";`)!,
     /can arrive before the record it references/,
   );
-  assert.match(byFix.get(`drop trigger "touch" on ${t.sql}`)!, /halts the consumer/);
+  assert.match(byFix.get(`drop trigger "touch" on ${t.sql};`)!, /halts the consumer/);
   await fixAll(admin, t, result);
 });
 
@@ -202,9 +202,13 @@ test("verify runs as the seed user and names the privileges it lacks", async () 
   assert.deepEqual(
     result.problems.map((p) => [p.kind, p.found, p.fix_sql]),
     [
-      ["privilege", "none", `grant temporary on database ${quoteIdent(user.database)} to ${grantee}`],
-      ["privilege", "none", `grant usage on schema "crm" to ${grantee}`],
-      ["privilege", "select, insert", `grant select, insert, update, delete on table ${t.sql} to ${grantee}`],
+      ["privilege", "none", `grant temporary on database ${quoteIdent(user.database)} to ${grantee};`],
+      ["privilege", "none", `grant usage on schema "crm" to ${grantee};`],
+      [
+        "privilege",
+        "select, insert",
+        `grant select, insert, update, delete on table ${t.sql} to ${grantee};`,
+      ],
     ],
   );
   assert.equal(
@@ -218,13 +222,13 @@ test("weird names verify end to end", async () => {
   const { admin } = await db;
   const weird = { schema: 'Mixed "Case"', name: "spa ce 🎉" };
   const missing = await verifyTable(admin, weird);
-  assert.equal(missing.problems[0]!.fix_sql, 'create schema "Mixed ""Case"""');
+  assert.equal(missing.problems[0]!.fix_sql, 'create schema "Mixed ""Case""";');
   await fixAll(admin, weird, missing);
   await admin.query(`alter table ${qualifiedName(weird)} alter column payload type json`);
   const result = await verifyTable(admin, weird);
   assert.equal(
     result.problems[0]!.fix_sql,
-    `alter table "Mixed ""Case"""."spa ce 🎉" alter column payload type jsonb using payload::jsonb`,
+    `alter table "Mixed ""Case"""."spa ce 🎉" alter column payload type jsonb using payload::jsonb;`,
   );
   await fixAll(admin, weird, result);
 });

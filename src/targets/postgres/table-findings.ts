@@ -18,8 +18,10 @@ export interface TableFinding<Kind extends string = TableProblemKind | TableWarn
   column?: string;
   expected?: string;
   found?: string;
-  /** The statement that removes the difference. */
+  /** The statement that removes the difference, ending with `;`, ready to paste. */
   fix_sql?: string;
+  /** The constraint, index or trigger the finding is about, as the database names it in its errors. */
+  name?: string;
   /** `table "crm"."records": <what is wrong> — run: <fix_sql>` */
   message: string;
 }
@@ -35,8 +37,19 @@ export function finding<Kind extends string>(
   table: TableName,
   kind: Kind,
   what: string,
-  fields: { column?: string; expected?: string; found?: string; fix_sql?: string } = {},
+  fields: { column?: string; expected?: string; found?: string; fix_sql?: string; name?: string } = {},
 ): TableFinding<Kind> {
-  const run = fields.fix_sql ? ` — run: ${fields.fix_sql}` : "";
-  return { kind, ...fields, message: `table ${qualifiedName(table)}: ${what}${run}` };
+  const fix_sql = fields.fix_sql === undefined ? undefined : statement(fields.fix_sql);
+  const run = fix_sql ? ` — run: ${fix_sql}` : "";
+  return {
+    kind,
+    ...fields,
+    ...(fix_sql === undefined ? {} : { fix_sql }),
+    message: `table ${qualifiedName(table)}: ${what}${run}`,
+  };
+}
+
+/** One statement as a user pastes it: ending with `;`. */
+function statement(sql: string): string {
+  return sql.trimEnd().endsWith(";") ? sql : `${sql};`;
 }

@@ -26,28 +26,31 @@ export async function tableWarnings(
   const target = qualifiedName(table);
   const warnings: TableFinding<TableWarningKind>[] = [];
   for (const con of constraints) {
+    const name = con.name;
     const on = qualifiedName({ schema: con.tableSchema, name: con.tableName });
     const fix_sql = `alter table ${on} drop constraint ${quoteIdent(con.name)}`;
     const label = `constraint ${quoteIdent(con.name)} (${con.definition})`;
     if (con.type === "f" && on !== target) {
       const what = `${label} on ${on} references it: ${referencedRisk}`;
-      warnings.push(finding(table, "foreign_key", what, { fix_sql }));
+      warnings.push(finding(table, "foreign_key", what, { fix_sql, name }));
     } else if (con.type === "f") {
-      warnings.push(finding(table, "foreign_key", `${label}: ${foreignKeyRisk}`, { fix_sql }));
+      warnings.push(finding(table, "foreign_key", `${label}: ${foreignKeyRisk}`, { fix_sql, name }));
     } else if (con.type === "u" || con.type === "c" || con.type === "x") {
-      warnings.push(finding(table, "constraint", `${label}: ${constraintRisk}`, { fix_sql }));
+      warnings.push(finding(table, "constraint", `${label}: ${constraintRisk}`, { fix_sql, name }));
     }
     // p is checked as a problem; t (constraint triggers) is reported with the triggers.
   }
   for (const index of await standaloneUniqueIndexes(client, tableOid)) {
+    const name = index.name;
     const fix_sql = `drop index ${qualifiedName({ schema: table.schema, name: index.name })}`;
     const what = `unique index ${quoteIdent(index.name)} (${index.definition}): ${constraintRisk}`;
-    warnings.push(finding(table, "constraint", what, { fix_sql }));
+    warnings.push(finding(table, "constraint", what, { fix_sql, name }));
   }
   for (const trigger of await userTriggers(client, tableOid)) {
+    const name = trigger.name;
     const fix_sql = `drop trigger ${quoteIdent(trigger.name)} on ${target}`;
     const what = `trigger ${quoteIdent(trigger.name)}: ${triggerRisk}`;
-    warnings.push(finding(table, "trigger", what, { fix_sql }));
+    warnings.push(finding(table, "trigger", what, { fix_sql, name }));
   }
   return warnings;
 }
