@@ -12,7 +12,13 @@ export interface Config {
   port: number;
   apiToken: string | undefined;
   vaultKey: Buffer | undefined;
-  url: string;
+  /**
+   * The server client commands (`status`, `config …`) talk to: SEQUIN_URL, or else where SEQUIN_HOST and
+   * SEQUIN_PORT make `sequin start` listen; undefined when that is SEQUIN_PORT=0 (any free port).
+   */
+  url: string | undefined;
+  /** Whether `url` is SEQUIN_URL (messages name the variable to check). */
+  urlFromEnv: boolean;
   lagAlertSeconds: number;
   smtpUrl: string | undefined;
   alertEmailFrom: string | undefined;
@@ -31,7 +37,6 @@ export const defaults = {
   dataDir: "./.sequin",
   host: "127.0.0.1",
   port: 7376,
-  url: "http://127.0.0.1:7376",
   lagAlertSeconds: 300,
   logLevel: "info",
   leaseSeconds: 15,
@@ -105,6 +110,12 @@ export function parseVaultKey(value: string): Buffer | undefined {
   return key.length === 32 ? key : undefined;
 }
 
+/** Where a server listening on `host`:`port` is reached from this machine (any address: by 127.0.0.1). */
+function localUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "::") return `http://127.0.0.1:${port}`;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const problems = new EnvProblems();
 
@@ -129,7 +140,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       problems.add("SEQUIN_VAULT_KEY", "must be 32 bytes encoded as base64 (44 characters)", "<hidden>");
   }
 
-  const url = parseUrl(env, "SEQUIN_URL", ["http:", "https:"], problems) ?? defaults.url;
+  const urlFromEnv = parseUrl(env, "SEQUIN_URL", ["http:", "https:"], problems);
+  const url = urlFromEnv ?? (port === 0 ? undefined : localUrl(host, port));
   const lagAlertSeconds = parseInteger(
     env,
     "SEQUIN_LAG_ALERT_SECONDS",
@@ -197,6 +209,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     apiToken,
     vaultKey,
     url,
+    urlFromEnv: urlFromEnv !== undefined,
     lagAlertSeconds,
     smtpUrl,
     alertEmailFrom,

@@ -1,5 +1,6 @@
 /**
- * The running server that client commands (`status`, `config …`) talk to: SEQUIN_URL with SEQUIN_API_TOKEN.
+ * The running server that client commands (`status`, `config …`) talk to: SEQUIN_URL (or else where
+ * SEQUIN_HOST and SEQUIN_PORT make `sequin start` listen) with SEQUIN_API_TOKEN.
  * Every way of not getting an answer (no token, no server, a refused token, an error answer to a read) is
  * a usage, configuration or connection error: exit 2, with a message that names what to check.
  */
@@ -37,7 +38,14 @@ export function clientConfig(): Config {
 }
 
 export function serverClient(config: Config = clientConfig()): ServerClient {
-  const where = `the server at SEQUIN_URL=${config.url}`;
+  if (config.url === undefined) {
+    throw new UsageError(
+      "SEQUIN_URL is not set and SEQUIN_PORT=0 (any free port) does not say where the server listens: set SEQUIN_URL to the address `sequin start` printed after `listening on`",
+    );
+  }
+  const where = config.urlFromEnv
+    ? `the server at SEQUIN_URL=${config.url}`
+    : `the server at ${config.url} (SEQUIN_URL is not set: where SEQUIN_HOST and SEQUIN_PORT make \`sequin start\` listen)`;
   if (!config.apiToken) {
     throw new UsageError(
       `SEQUIN_API_TOKEN is not set: set it to an API token of ${where} (printed at its first start; \`sequin token create\` makes a new one)`,

@@ -48,9 +48,9 @@ export function configPlanCommand(): Command {
   )
     .addHelpText(
       "after",
-      `\nTalks to SEQUIN_URL (default http://127.0.0.1:7376) with SEQUIN_API_TOKEN; \${VAR} references are read\n` +
-        "from the environment. Exit status: 0 no changes, 2 changes, 1 any error (usage, file, server).\n" +
-        "See docs/config.md.",
+      `\nTalks to SEQUIN_URL (default: where SEQUIN_HOST and SEQUIN_PORT make \`sequin start\` listen,\n` +
+        `http://127.0.0.1:7376) with SEQUIN_API_TOKEN; \${VAR} references are read from the environment.\n` +
+        "Exit status: 0 no changes, 2 changes, 1 any error (usage, file, server). See docs/config.md.",
     )
     .action(runPlan);
   return withUsageStatus(plan, planError);

@@ -1,5 +1,6 @@
 /**
- * `sequin status [--json]`: the consumers of the server at SEQUIN_URL with their state, health and lag.
+ * `sequin status [--json]`: the consumers of the server at SEQUIN_URL (or SEQUIN_HOST/SEQUIN_PORT) with
+ * their state, health and lag.
  * Exits 0 when none is unhealthy, 1 when any is, 2 when the server cannot be asked.
  */
 import { Command } from "commander";
@@ -24,7 +25,10 @@ export function statusCommand(): Command {
     .option("--json", "print the server's answer as JSON (GET /v1/consumers/postgres)", false)
     .addHelpText(
       "after",
-      "\nTalks to SEQUIN_URL (default http://127.0.0.1:7376) with SEQUIN_API_TOKEN.\n" +
+      "\nTalks to SEQUIN_URL with SEQUIN_API_TOKEN. Without SEQUIN_URL: the server where SEQUIN_HOST and\n" +
+        "SEQUIN_PORT make `sequin start` listen (default http://127.0.0.1:7376).\n" +
+        "A consumer not started yet is listed as `not started`, with the changes waiting for it; it is not\n" +
+        "unhealthy (nothing runs that could fail or fall behind), so it does not make the exit status 1.\n" +
         "Exit status: 0 no consumer unhealthy, 1 some consumer unhealthy, 2 usage error, invalid environment,\n" +
         "no or refused token, server unreachable.",
     )

@@ -1,4 +1,9 @@
-/** What `sequin status` prints: one line per consumer, and the first health note of unhealthy ones. */
+/**
+ * What `sequin status` prints: one line per consumer, the first health note of unhealthy ones, and what to do
+ * with one not started yet. A consumer not started yet (state `inactive`) is shown as "not started" with
+ * its lag (the changes waiting for it): it is not unhealthy, since nothing runs that could fail or fall
+ * behind, but it is never hidden.
+ */
 
 export interface ConsumerStatus {
   name: string;
@@ -16,15 +21,26 @@ interface Column {
 
 const columns: Column[] = [
   { title: "NAME", value: (c) => c.name },
-  { title: "STATE", value: (c) => c.state },
-  { title: "HEALTH", value: (c) => c.health.status },
+  { title: "STATE", value: (c) => (notStarted(c) ? "not started" : c.state) },
+  // healthy or unhealthy are words for something that runs
+  { title: "HEALTH", value: (c) => (notStarted(c) && !isUnhealthy(c) ? "-" : c.health.status) },
   { title: "LAG RECORDS", value: (c) => String(c.lag.records), right: true },
   { title: "LAG SECONDS", value: (c) => c.lag.seconds.toFixed(1), right: true },
   { title: "UPSERTED", value: (c) => String(c.stats.upserted), right: true },
   { title: "DELETED", value: (c) => String(c.stats.deleted), right: true },
   // last, unpadded: notes are long
-  { title: "NOTE", value: (c) => (c.health.status === "unhealthy" ? (c.health.notes[0] ?? "") : "") },
+  { title: "NOTE", value: note },
 ];
+
+function notStarted(consumer: ConsumerStatus): boolean {
+  return consumer.state === "inactive";
+}
+
+function note(consumer: ConsumerStatus): string {
+  if (isUnhealthy(consumer)) return consumer.health.notes[0] ?? "";
+  if (notStarted(consumer)) return "Not started yet: verify its table, then start it.";
+  return "";
+}
 
 export function isUnhealthy(consumer: ConsumerStatus): boolean {
   return consumer.health.status === "unhealthy";
@@ -45,6 +61,8 @@ export function statusTable(consumers: ConsumerStatus[]): string {
       .join("  ")
       .trimEnd();
   const unhealthy = consumers.filter(isUnhealthy).length;
-  const summary = `${consumers.length} consumer(s): ${consumers.length - unhealthy} healthy, ${unhealthy} unhealthy`;
+  const idle = consumers.filter((c) => notStarted(c) && !isUnhealthy(c)).length;
+  const healthy = consumers.length - unhealthy - idle;
+  const summary = `${consumers.length} consumer(s): ${healthy} healthy, ${unhealthy} unhealthy${idle > 0 ? `, ${idle} not started` : ""}`;
   return `${[line(columns.map((c) => c.title)), ...cells.map(line)].join("\n")}\n\n${summary}\n`;
 }

@@ -122,3 +122,21 @@ test("defaults, and valid values of every variable", () => {
   assert.deepEqual(full.alertEmailTo, ["a@example.com", "b@example.com"]);
   assert.equal(full.logLevel, "debug");
 });
+
+test("SEQUIN_URL defaults to where SEQUIN_HOST and SEQUIN_PORT make the server listen", () => {
+  const url = (env: Record<string, string>) => {
+    const config = loadConfig(env, "/srv");
+    return [config.url, config.urlFromEnv];
+  };
+  assert.deepEqual(url({}), ["http://127.0.0.1:7376", false]);
+  assert.deepEqual(url({ SEQUIN_PORT: "7400" }), ["http://127.0.0.1:7400", false]);
+  assert.deepEqual(url({ SEQUIN_HOST: "10.1.2.3", SEQUIN_PORT: "7400" }), ["http://10.1.2.3:7400", false]);
+  assert.deepEqual(url({ SEQUIN_HOST: "::1", SEQUIN_PORT: "7400" }), ["http://[::1]:7400", false]);
+  for (const any of ["0.0.0.0", "::"])
+    assert.deepEqual(url({ SEQUIN_HOST: any }), ["http://127.0.0.1:7376", false], any);
+  assert.deepEqual(url({ SEQUIN_PORT: "0" }), [undefined, false], "any free port: nowhere to know");
+  assert.deepEqual(url({ SEQUIN_PORT: "0", SEQUIN_URL: "https://sequin.internal" }), [
+    "https://sequin.internal",
+    true,
+  ]);
+});

@@ -99,6 +99,60 @@ test("status: every consumer healthy → a table and exit 0; --json prints the A
   assert.ok(!json.stdout.includes(target.password));
 });
 
+test("status: a consumer not started yet is shown as such with its lag, even past the lag threshold; exit 0", async () => {
+  const idle = await ok("POST", "/v1/consumers/postgres", {
+    name: "idle",
+    target_id: registered.id,
+    filter: { provider: "hubspot" },
+    table: { schema: target.schema, name: "idle" },
+  });
+  await ok("PATCH", `/v1/consumers/postgres/${idle.id}`, { lag_alert_seconds: 1 });
+  await waitFor("the changes waiting for it to be older than its threshold", async () => {
+    const c = await ok("GET", `/v1/consumers/postgres/${idle.id}`);
+    return c.state === "inactive" && c.lag.records === 50 && c.lag.seconds > 1;
+  });
+
+  const status = await runSequin(["status"], env);
+  assert.equal(status.code, 0, status.stderr);
+  const line = status.stdout.split("\n").find((l) => l.startsWith("idle"));
+  assert.match(
+    line ?? status.stdout,
+    /^idle\s+not started\s+-\s+50\s+\d+\.\d\s+0\s+0\s+Not started yet: verify its table, then start it\.$/,
+  );
+  assert.match(status.stdout, /3 consumer\(s\): 2 healthy, 0 unhealthy, 1 not started/);
+  await ok("DELETE", `/v1/consumers/postgres/${idle.id}`);
+});
+
+test("status: without SEQUIN_URL, the server where SEQUIN_HOST and SEQUIN_PORT make start listen", async () => {
+  const { port } = new URL(api.url);
+  for (const host of [undefined, "127.0.0.1", "0.0.0.0"]) {
+    const status = await runSequin(["status", "--json"], {
+      SEQUIN_API_TOKEN: api.token,
+      SEQUIN_PORT: port,
+      ...(host ? { SEQUIN_HOST: host } : {}),
+    });
+    assert.equal(status.code, 0, `SEQUIN_HOST=${host}: ${status.stderr}`);
+    assert.ok(JSON.parse(status.stdout).data.some((c: { name: string }) => c.name === "steady"));
+  }
+
+  const elsewhere = await closedPort();
+  const unreachable = await runSequin(["status"], {
+    SEQUIN_API_TOKEN: api.token,
+    SEQUIN_PORT: String(elsewhere),
+  });
+  assert.equal(unreachable.code, 2);
+  assert.match(
+    unreachable.stderr,
+    new RegExp(
+      `cannot reach the server at http://127\\.0\\.0\\.1:${elsewhere} \\(SEQUIN_URL is not set: where SEQUIN_HOST and SEQUIN_PORT make`,
+    ),
+  );
+
+  const anyPort = await runSequin(["status"], { SEQUIN_API_TOKEN: api.token, SEQUIN_PORT: "0" });
+  assert.equal(anyPort.code, 2);
+  assert.match(anyPort.stderr, /SEQUIN_URL is not set and SEQUIN_PORT=0 .*: set SEQUIN_URL/);
+});
+
 test("status: a consumer whose table was dropped is failing → its note is shown and exit 1", async () => {
   await asSeedUser.query(`drop table ${target.schema}.doomed`);
   await ok("POST", `/v1/syncs/${sync.id}/records`, { records: records(50, 1) });
