@@ -1,11 +1,12 @@
 /**
  * `sequin demo`: the product's main job end to end, on embedded defaults, printing each step. An embedded
- * store and service start in a scratch directory; a demo target database is prepared exactly as the README's
- * setup guide says (schema, least-privilege user, grants); a provider consumer backfills a sync, then follows
- * live upserts and deletes; the README's example view, `hubspot_leads`, is queried at the end.
+ * store and service start in a data directory (a temporary one, deleted at the end unless --keep; or
+ * SEQUIN_DATA_DIR, kept); a demo target database is prepared exactly as the README's setup guide says
+ * (schema, least-privilege user, grants); a provider consumer backfills a sync, then follows live upserts and
+ * deletes; the README's example view, `hubspot_leads`, is queried at the end.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -13,6 +14,7 @@ import pino from "pino";
 import { loadConfig } from "../../config.js";
 import { startService } from "../../service.js";
 import { setupSql } from "../../targets/postgres/index.js";
+import { UsageError } from "../exit-codes.js";
 import { demoContact } from "./demo-data.js";
 
 type Print = (line: string) => void;
@@ -20,7 +22,41 @@ type Print = (line: string) => void;
 interface DemoOptions {
   records: number;
   keep: boolean;
+  /** SEQUIN_DATA_DIR when set: the demo runs there and keeps it. */
+  dataDir?: string;
+  /** SEQUIN_VAULT_KEY when set, for a data directory whose credentials it encrypted. */
+  vaultKey?: string;
   print: Print;
+}
+
+/** The names the demo gives what it creates; a rerun in its own data directory removes them first. */
+const names = { sync: "acme-hubspot", target: "demo-target", consumer: "hubspot-to-crm" } as const;
+
+/** The file that marks a data directory as the demo's own (a rerun may remove what an earlier one made). */
+const marker = "made-by-sequin-demo.txt";
+
+/**
+ * Where the demo runs: a new temporary folder, or SEQUIN_DATA_DIR when it is new, empty or an earlier
+ * demo's. A folder holding anything else (a service's store) is refused: the demo never touches it.
+ */
+async function demoDataDir(requested: string | undefined): Promise<{ dir: string; temporary: boolean }> {
+  if (requested === undefined) return { dir: await mkdtemp(join(tmpdir(), "sequin-demo-")), temporary: true };
+  const entries: string[] = await readdir(requested).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw new UsageError(`SEQUIN_DATA_DIR=${requested} cannot be read: ${error.message}`);
+  });
+  if (entries.length > 0 && !entries.includes(marker)) {
+    throw new UsageError(
+      `SEQUIN_DATA_DIR=${requested} holds files the demo did not make (a service's store?): the demo runs only in a new or empty folder, or one an earlier demo made. Unset SEQUIN_DATA_DIR to run it in a temporary folder.`,
+    );
+  }
+  await mkdir(requested, { recursive: true });
+  await writeFile(
+    join(requested, marker),
+    "This folder holds the store of `sequin demo`. Look around: SEQUIN_DATA_DIR=<this folder> sequin start\n" +
+      "Running the demo again here replaces what it made.\n",
+  );
+  return { dir: requested, temporary: false };
 }
 
 class DemoApi {
@@ -65,24 +101,43 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export async function runDemo({ records, keep, print }: DemoOptions): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), "sequin-demo-"));
+export async function runDemo({
+  records,
+  keep,
+  dataDir: requested,
+  vaultKey,
+  print,
+}: DemoOptions): Promise<void> {
+  const { dir: dataDir, temporary } = await demoDataDir(requested);
+  const kept = keep || !temporary;
   const token = `sqn_demo_${randomBytes(16).toString("hex")}`;
   const step = (n: number, text: string) => print(`\n[${n}/7] ${text}`);
   step(1, "Starting the service on an embedded Postgres (nothing to install)");
-  const config = loadConfig({ SEQUIN_DATA_DIR: dataDir, SEQUIN_PORT: "0", SEQUIN_API_TOKEN: token });
+  const config = loadConfig({
+    SEQUIN_DATA_DIR: dataDir,
+    SEQUIN_PORT: "0",
+    SEQUIN_API_TOKEN: token,
+    ...(vaultKey === undefined || temporary ? {} : { SEQUIN_VAULT_KEY: vaultKey }),
+  });
   const started = Date.now();
-  const service = await startService(config, { log: pino({ level: "silent" }) });
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config, { log: pino({ level: "silent" }) });
+  } catch (error) {
+    if (temporary && !keep) await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const api = new DemoApi(service.url, token);
   const admin = new pg.Client({ connectionString: service.store.url });
   try {
     print(
       `      listening on ${service.url} (store ready in ${Date.now() - started} ms, data in ${dataDir})`,
     );
+    if (!temporary && (await removeEarlierDemo(api))) print("      removed what an earlier demo made here");
 
     step(2, `Creating the sync "acme-hubspot" and ingesting ${records} contacts into its record stream`);
     const sync = await api.call<{ id: string }>("POST", "/v1/syncs", {
-      name: "acme-hubspot",
+      name: names.sync,
       provider: "hubspot",
       collections: ["contact"],
     });
@@ -97,7 +152,7 @@ export async function runDemo({ records, keep, print }: DemoOptions): Promise<vo
 
     step(3, "Preparing the target database with the recommended least-privilege setup: schema, user, grants");
     await admin.connect();
-    await admin.query("drop database if exists demo_target");
+    await admin.query("drop database if exists demo_target with (force)");
     await admin.query("create database demo_target");
     const targetUrl = new URL(service.store.url);
     targetUrl.pathname = "/demo_target";
@@ -109,7 +164,7 @@ export async function runDemo({ records, keep, print }: DemoOptions): Promise<vo
     await target.query(setup);
     print(indent(setup.replace(password, "********")));
     const registered = await api.call<{ id: string }>("POST", "/v1/targets/postgres", {
-      name: "demo-target",
+      name: names.target,
       connection: {
         host: targetUrl.hostname,
         port: Number(targetUrl.port),
@@ -123,7 +178,7 @@ export async function runDemo({ records, keep, print }: DemoOptions): Promise<vo
 
     step(4, "Creating a consumer for every HubSpot sync, and running the create statement it hands out");
     const consumer = await api.call<ConsumerAnswer>("POST", "/v1/consumers/postgres", {
-      name: "hubspot-to-crm",
+      name: names.consumer,
       target_id: registered.id,
       filter: { provider: "hubspot" },
       table: { schema: "crm", name: "records" },
@@ -199,11 +254,35 @@ export async function runDemo({ records, keep, print }: DemoOptions): Promise<vo
     print(
       "\nDone. Run `sequin start` to keep a service running; see README.md for the API, CLI and config file.",
     );
+    if (kept) {
+      print(
+        `The demo's data is kept in ${dataDir}. Look around: SEQUIN_DATA_DIR=${dataDir} sequin start ` +
+          "(it prints an admin API token at its first start; `sequin token create` makes another).",
+      );
+    }
   } finally {
     await admin.end().catch(() => {});
     await service.stop();
-    if (!keep) await rm(dataDir, { recursive: true, force: true });
+    if (!kept) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Deletes the consumer, target and sync an earlier demo made in this data directory; whether there were any. */
+async function removeEarlierDemo(api: DemoApi): Promise<boolean> {
+  let removed = false;
+  const kinds = [
+    ["consumer", "/v1/consumers/postgres"],
+    ["target", "/v1/targets/postgres"],
+    ["sync", "/v1/syncs"],
+  ] as const;
+  for (const [kind, path] of kinds) {
+    const { data } = await api.call<{ data: { id: string; name: string }[] }>("GET", path);
+    for (const found of data.filter((item) => item.name === names[kind])) {
+      await api.call("DELETE", `${path}/${found.id}`);
+      removed = true;
+    }
+  }
+  return removed;
 }
 
 function connectionOf(url: URL) {
