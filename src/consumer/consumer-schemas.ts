@@ -48,6 +48,20 @@ export const healthSchema = z
   })
   .meta({ id: "Health" });
 
+export const consumerWarningSchema = z
+  .object({
+    kind: z
+      .enum(["no_matching_sync", "shared_table"])
+      .describe(
+        "no_matching_sync: the filter matches no sync (yet), so nothing is written; shared_table: another " +
+          "consumer writes the same table of the same target",
+      ),
+    message: z.string(),
+  })
+  .meta({ id: "ConsumerWarning" });
+
+export type ConsumerWarning = z.infer<typeof consumerWarningSchema>;
+
 export const consumerSchema = z
   .object({
     id: z.uuid(),
@@ -86,6 +100,11 @@ export const consumerSchema = z
       })
       .nullable(),
     lag_alert_seconds: z.number().int().nullable(),
+    warnings: z
+      .array(consumerWarningSchema)
+      .describe(
+        "what may make the consumer do other than intended; each is a health note too, none makes it unhealthy",
+      ),
     state_changed_at: z.string(),
     inserted_at: z.string(),
     updated_at: z.string(),

@@ -4,7 +4,7 @@ import type { Pending, StreamFilter } from "../stream/index.js";
 import { createTableSql } from "../targets/postgres/index.js";
 import type { ConsumerRow } from "./consumer-queries.js";
 import type { ConsumerAssignment } from "./consumer-runner.js";
-import type { ConsumerView } from "./consumer-schemas.js";
+import type { ConsumerView, ConsumerWarning } from "./consumer-schemas.js";
 
 export function filterOf(row: ConsumerRow): StreamFilter {
   return row.filter_provider !== null ? { provider: row.filter_provider } : { syncId: row.filter_sync_id! };
@@ -36,6 +36,7 @@ export interface ViewContext {
   targetName: string;
   pending: Pending;
   lagThresholdSeconds: number;
+  warnings?: ConsumerWarning[];
   now?: Date;
 }
 
@@ -61,11 +62,13 @@ export function consumerView(row: ConsumerRow, ctx: ViewContext): ConsumerView {
       {
         state: row.state,
         stateChangedAt: row.state_changed_at,
+        targetId: row.target_id,
         targetName: ctx.targetName,
         lastError: row.last_error,
         lagSeconds,
         lagRecords: ctx.pending.records,
         lagThresholdSeconds: threshold,
+        warnings: (ctx.warnings ?? []).map((w) => w.message),
       },
       now,
     ),
@@ -81,6 +84,7 @@ export function consumerView(row: ConsumerRow, ctx: ViewContext): ConsumerView {
         : null,
     last_error: row.last_error,
     lag_alert_seconds: row.lag_alert_seconds,
+    warnings: ctx.warnings ?? [],
     state_changed_at: row.state_changed_at.toISOString(),
     inserted_at: row.inserted_at.toISOString(),
     updated_at: row.updated_at.toISOString(),

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { conflict, duplicateNameOr, notFound, SequinError, validationError } from "../errors.js";
-import { readPending, readStreamHead, streamStart } from "../stream/index.js";
+import { listSyncs, readPending, readStreamHead, streamStart } from "../stream/index.js";
 import { verifyTable } from "../targets/postgres/index.js";
 import { type ConsumerEvent, transition } from "./consumer-lifecycle.js";
 import {
@@ -25,6 +25,9 @@ import {
 import type { ConsumerPatch, ConsumerView, NewConsumer, VerifyResult } from "./consumer-schemas.js";
 import { type TableFindings, verifyAnswer } from "./consumer-verify.js";
 import { consumerView, filterOf } from "./consumer-view.js";
+import { consumerWarnings, sameTable, sharedTable } from "./consumer-warnings.js";
+
+type WarningContext = Parameters<typeof consumerWarnings>[1];
 
 /** What consumers need to know about targets. */
 export interface TargetAccess {
@@ -67,8 +70,8 @@ export class Consumers {
   }
 
   async list(): Promise<ConsumerView[]> {
-    const rows = await selectConsumers(this.deps.pool);
-    return Promise.all(rows.map((row) => this.view(row)));
+    const [rows, syncs] = await Promise.all([selectConsumers(this.deps.pool), listSyncs(this.deps.pool)]);
+    return Promise.all(rows.map((row) => this.view(row, { syncs, consumers: rows })));
   }
 
   async get(id: string): Promise<ConsumerView> {
@@ -219,7 +222,10 @@ export class Consumers {
       );
     }
     try {
-      return await verifyTable(client, { schema: row.table_schema, name: row.table_name });
+      const result = await verifyTable(client, { schema: row.table_schema, name: row.table_name });
+      const sharing = sameTable(row, await selectConsumers(this.deps.pool));
+      if (sharing.length === 0) return result;
+      return { ...result, warnings: [...result.warnings, sharedTable(row, sharing)] };
     } finally {
       await client.end().catch(() => {});
     }
@@ -237,8 +243,17 @@ export class Consumers {
     }
   }
 
-  private async view(row: ConsumerRow): Promise<ConsumerView> {
-    const [targetName, pending] = await Promise.all([
+  /** What the warnings of one consumer are judged against: the syncs and every consumer. */
+  private async warningContext(): Promise<WarningContext> {
+    const [syncs, consumers] = await Promise.all([
+      listSyncs(this.deps.pool),
+      selectConsumers(this.deps.pool),
+    ]);
+    return { syncs, consumers };
+  }
+
+  private async view(row: ConsumerRow, context?: WarningContext): Promise<ConsumerView> {
+    const [targetName, pending, others] = await Promise.all([
       this.deps.targets.name(row.target_id),
       readPending(
         this.deps.pool,
@@ -246,11 +261,13 @@ export class Consumers {
         { txid: row.cursor_txid, position: row.cursor_position },
         pendingCountCap,
       ),
+      context ?? this.warningContext(),
     ]);
     return consumerView(row, {
       targetName: targetName ?? row.target_id,
       pending,
       lagThresholdSeconds: this.deps.lagAlertSeconds,
+      warnings: consumerWarnings(row, others),
     });
   }
 }

@@ -16,5 +16,6 @@ export {
 } from "./consumer-runner.js";
 export * from "./consumer-schemas.js";
 export { type TableFindings, type VerifiedConsumer, verifyAnswer } from "./consumer-verify.js";
+export { knownProviders } from "./consumer-warnings.js";
 export { ConsumerWorker, defaultWorkerOptions, type WorkerOptions } from "./consumer-worker.js";
 export { Consumers, type ConsumersDeps, pendingCountCap, type TargetAccess } from "./consumers.js";

@@ -1,9 +1,12 @@
 /**
  * One health vocabulary: an entity's facts roll up into named checks, checks into one status. A consumer
  * is unhealthy while it waits for its target, while a write is refused, or when its oldest pending change
- * is older than the lag threshold. A consumer paused by a user is healthy, with a note saying so.
+ * is older than the lag threshold. A consumer paused by a user is healthy, with a note saying so; so is one
+ * with warnings (a filter that no sync matches, a table another consumer writes too), each a note.
  */
 import type { ConsumerState } from "../consumer/consumer-lifecycle.js";
+import { plural } from "../plural.js";
+import { isAuthenticationFailure } from "../targets/postgres/index.js";
 
 export type CheckStatus = "healthy" | "unhealthy";
 
@@ -23,12 +26,28 @@ export interface Health {
 export interface ConsumerFacts {
   state: ConsumerState;
   stateChangedAt: Date;
+  targetId: string;
   targetName: string;
   /** `attempts`: failed attempts since the state began (1 for the first). */
   lastError: { message: string; sqlstate?: string; attempts?: number } | null;
   lagSeconds: number;
   lagRecords: number;
   lagThresholdSeconds: number;
+  /** Things worth knowing that do not make it unhealthy (a filter no sync matches, a shared table). */
+  warnings?: string[];
+}
+
+/** What ends a wait for the target: time, or a new password when the target refuses the login. */
+function waitingNote(f: ConsumerFacts, since: string): string {
+  const waiting = `Waiting for target "${f.targetName}" since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "it cannot be reached"}.`;
+  if (f.lastError && isAuthenticationFailure(f.lastError)) {
+    return (
+      `${waiting} The target refuses the consumer's login, so waiting alone will not end this: update the ` +
+      `target's password (console → Targets → Edit, or PATCH /v1/targets/postgres/${f.targetId}). The consumer ` +
+      "then resumes by itself from its position."
+    );
+  }
+  return `${waiting} The consumer resumes by itself from its position when the target answers again.`;
 }
 
 /** `, 5 retries` after the time a failure began: retries are counted, never re-dated. */
@@ -48,12 +67,7 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
     status: unreachable ? "unhealthy" : "healthy",
     ...(unreachable && f.lastError ? { error: f.lastError.message } : {}),
   });
-  if (unreachable) {
-    notes.push(
-      `Waiting for target "${f.targetName}" since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "it cannot be reached"}. ` +
-        "The consumer resumes by itself from its position when the target answers again.",
-    );
-  }
+  if (unreachable) notes.push(waitingNote(f, since));
 
   const refused = f.state === "failing";
   checks.push({
@@ -64,7 +78,8 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   if (refused) {
     notes.push(
       `Failing since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "the target refuses a write"}. ` +
-        "Fix the table (constraints, triggers, privileges; see docs/errors.md); the consumer retries with backoff and continues by itself.",
+        "Fix what the target refuses (a constraint or trigger added to the table, a dropped table, a missing " +
+        "privilege); the consumer retries the write with backoff and continues by itself once it succeeds.",
     );
   }
 
@@ -81,11 +96,12 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   });
   if (behind) {
     notes.push(
-      `Behind: ${f.lagRecords} change(s) pending, the oldest ${Math.round(f.lagSeconds)} s old (threshold ${f.lagThresholdSeconds} s).`,
+      `Behind: ${plural(f.lagRecords, "change")} pending, the oldest ${Math.round(f.lagSeconds)} s old (threshold ${f.lagThresholdSeconds} s).`,
     );
   }
   if (f.state === "paused") notes.push(`Paused by a user since ${since}; no lag alerts while paused.`);
   if (f.state === "inactive") notes.push("Not started yet: verify the table, then start the consumer.");
+  notes.push(...(f.warnings ?? []));
 
   const status: CheckStatus = checks.some((c) => c.status === "unhealthy") ? "unhealthy" : "healthy";
   return { status, notes, checks, time: now.toISOString() };

@@ -84,6 +84,9 @@ export const ingestResultSchema = z
 
 export type IngestResult = z.infer<typeof ingestResultSchema>;
 
+/** Providers whose API a sync can pull by itself (a sync's `source`); other providers push records. */
+export const builtInProviders = ["github", "hubspot", "salesforce", "stripe"] as const;
+
 export const newSyncSchema = z.strictObject({
   name: identifier("name"),
   provider: identifier("provider").regex(

@@ -104,3 +104,15 @@ export async function countConsumersOfTarget(
   );
   return rows[0]!;
 }
+
+/** The consumers that write to a target, by name: what stands in the way of deleting it. */
+export async function selectConsumersOfTarget(
+  db: Queryable,
+  id: string,
+): Promise<{ id: string; name: string }[]> {
+  const { rows } = await db.query<{ id: string; name: string }>(
+    "select id, name from sequin_consumers where target_id = $1 order by name, id",
+    [id],
+  );
+  return rows;
+}

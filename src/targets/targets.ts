@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { conflict, duplicateNameOr, notFound, SequinError } from "../errors.js";
+import { listOf, plural } from "../plural.js";
 import type { Vault } from "../vault/index.js";
 import {
   type ConnectionTestResult,
@@ -21,6 +22,7 @@ import {
   deleteTargetRow,
   insertTarget,
   type StoredSshTunnel,
+  selectConsumersOfTarget,
   selectTarget,
   selectTargets,
   type TargetRow,
@@ -114,9 +116,19 @@ export class Targets {
     }
   }
 
+  /** Refused (409) while consumers write to it: the answer names them. */
   async delete(id: string): Promise<void> {
-    const { total } = await countConsumersOfTarget(this.pool, id);
-    if (total > 0) throw conflict(`target ${id} has ${total} consumer(s): delete them first`);
+    const row = await this.row(id);
+    const consumers = await selectConsumersOfTarget(this.pool, id);
+    if (consumers.length > 0) {
+      const names = listOf(consumers.map((c) => `"${c.name}"`));
+      const them = consumers.length === 1 ? "it" : "them";
+      throw conflict(
+        `target "${row.name}" is used by ${plural(consumers.length, "consumer")}: ${names}. ` +
+          `Delete ${them} or move ${them} to another target first.`,
+        { consumers },
+      );
+    }
     if (!(await deleteTargetRow(this.pool, id))) throw notFound("target", id);
     await this.tunnels.forget(id);
   }
@@ -218,7 +230,9 @@ export class Targets {
       health: {
         status: unreachable ? "unhealthy" : "healthy",
         notes: unreachable
-          ? [`${consumers.waiting} consumer(s) are waiting for this target to be reachable again.`]
+          ? [
+              `${plural(consumers.waiting, "consumer")} ${consumers.waiting === 1 ? "is" : "are"} waiting for this target to be reachable again.`,
+            ]
           : [],
         checks: [{ name: "reachable", status: unreachable ? "unhealthy" : "healthy" }],
         time: new Date().toISOString(),

@@ -65,6 +65,7 @@ function server(): ServerState {
         backfill: null,
         last_error: null,
         lag_alert_seconds: null,
+        warnings: [],
         state_changed_at: "2024-01-01T00:00:00Z",
         inserted_at: "2024-01-01T00:00:00Z",
         updated_at: "2024-01-01T00:00:00Z",

@@ -3,8 +3,12 @@
  * class, Node errno or driver message:
  * - `unreachable`: the target cannot be reached or logged into; the consumer waits for it and probes.
  * - `transient`: the write may succeed as is when retried soon (serialization, deadlock, lock, resources).
- * - `refused`: the target refuses the write (constraint, missing table or privilege, data); it halts the
- *   consumer until someone fixes the target. Every other error with a SQLSTATE, and any unknown error.
+ * - `refused`: the target refuses the write (constraint, missing table or privilege, data); the consumer
+ *   retries it with backoff, and applies nothing after it, until someone fixes the target. Every other
+ *   error with a SQLSTATE, and any unknown error.
+ *
+ * Authentication failures (SQLSTATE class 28) are `unreachable` too, but only a changed credential ends
+ * them: isAuthenticationFailure tells them apart for the health notes.
  */
 import { SequinError } from "../../errors.js";
 
@@ -18,6 +22,9 @@ export interface TargetErrorClass {
   /** The database's DETAIL line; may quote row values, so it is kept apart from `message`. */
   detail?: string;
 }
+
+/** The prefix of an authentication failure's message (SQLSTATE class 28: 28P01, 28000). */
+const authenticationFailed = "authentication failed";
 
 interface Rule {
   kind: TargetErrorKind;
@@ -54,7 +61,7 @@ const rules: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ["sqlstate:57P01", { kind: "unreachable", label: "server shut down" }],
   ["sqlstate:57P02", { kind: "unreachable", label: "server crashed" }],
   ["sqlstate:57P03", { kind: "unreachable", label: "server not accepting connections" }],
-  ["class:28", { kind: "unreachable", label: "authentication failed" }],
+  ["class:28", { kind: "unreachable", label: authenticationFailed }],
   ["sqlstate:3D000", { kind: "unreachable" }],
   ["sqlstate:40001", { kind: "transient", label: "serialization failure" }],
   ["sqlstate:40P01", { kind: "transient", label: "deadlock" }],
@@ -124,4 +131,13 @@ export function classifyTargetError(err: unknown): TargetErrorClass {
     e = typeof e.cause === "object" && e.cause !== null ? (e.cause as ErrorLike) : undefined;
   }
   return { kind: "refused", message: messageOf(outer) };
+}
+
+/**
+ * Whether a recorded error is the target refusing the login (SQLSTATE 28P01 wrong password, 28000 unknown
+ * user or no pg_hba.conf entry): by its SQLSTATE, or by the prefix classifyTargetError gave its message.
+ */
+export function isAuthenticationFailure(error: { message: string; sqlstate?: string | undefined }): boolean {
+  if (error.sqlstate) return error.sqlstate.startsWith("28");
+  return error.message.includes(`${authenticationFailed}: `);
 }

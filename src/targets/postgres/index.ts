@@ -14,7 +14,12 @@ export {
 } from "./connection.js";
 export { type ApplyRow, toCopyText } from "./copy-text.js";
 export { insertBatchDirect } from "./direct-insert.js";
-export { classifyTargetError, type TargetErrorClass, type TargetErrorKind } from "./error-classification.js";
+export {
+  classifyTargetError,
+  isAuthenticationFailure,
+  type TargetErrorClass,
+  type TargetErrorKind,
+} from "./error-classification.js";
 export { qualifiedName, quoteIdent, type TableName, validateIdentifier } from "./identifiers.js";
 export type {
   TableFinding,

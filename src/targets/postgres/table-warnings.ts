@@ -1,6 +1,7 @@
 /**
  * User additions that the README's "Limits" warn about: they do not stop a consumer from starting,
- * but they can refuse a write later and halt it.
+ * but they can refuse a write later: the consumer then retries that write, and writes nothing after it,
+ * until the table is fixed.
  */
 import type pg from "pg";
 import { qualifiedName, quoteIdent, type TableName } from "./identifiers.js";
@@ -9,13 +10,13 @@ import { finding, type TableFinding, type TableWarningKind } from "./table-findi
 
 const constraintRisk =
   "APIs do not enforce constraints the way Postgres does, and records arrive out of order across records, " +
-  "so it can refuse a write and halt the consumer";
+  "so it can refuse a write; the consumer then retries that write until you drop it, and writes nothing after it";
 const foreignKeyRisk =
-  "a record can arrive before the record it references, so it can refuse a write and halt the consumer";
+  "a record can arrive before the record it references, so it can refuse a write; the consumer then retries that write until you drop it, and writes nothing after it";
 const referencedRisk =
-  "deleting a referenced record is refused (deletes do not cascade), which halts the consumer";
+  "deleting a referenced record is refused (deletes do not cascade); the consumer then retries that delete until you drop it, and writes nothing after it";
 const triggerRisk =
-  "it runs on every write the consumer makes; an error it raises halts the consumer, and it slows every batch";
+  "it runs on every write the consumer makes and slows every batch; when it raises an error, the consumer retries that write until the trigger lets it through, and writes nothing after it";
 
 export async function tableWarnings(
   client: pg.ClientBase,
