@@ -10,6 +10,8 @@ export interface FieldOptions {
   errors: FieldErrors;
   type?: "text" | "number" | "password" | "textarea";
   hint?: string;
+  /** Something the user must act on, shown under the field even when it has an error. */
+  note?: string;
   placeholder?: string;
   required?: boolean;
   /** Never written back into the page, as passwords are not: an SSH private key. */
@@ -33,6 +35,7 @@ export function inputField(o: FieldOptions): Html {
   <label for="${fieldId(o.field)}">${o.label}</label>
   ${control}
   ${o.hint ? html`<span class="hint">${o.hint}</span>` : ""}
+  ${o.note ? html`<p class="field-note" id="note-${fieldId(o.field)}">${o.note}</p>` : ""}
   ${fieldError(o.errors, o.field)}
 </div>`;
 }

@@ -15,6 +15,7 @@ import { consumerSetupPage } from "./consumer-setup-page.js";
 import { consumersPage } from "./consumers-page.js";
 import { loginRoutes } from "./login-page.js";
 import { syncsPage } from "./syncs-page.js";
+import { targetEditPage } from "./target-edit-page.js";
 import { targetNewPage } from "./target-new-page.js";
 import { targetsPage } from "./targets-page.js";
 
@@ -60,6 +61,7 @@ export async function registerConsole(app: FastifyInstance, deps: ServerDeps): P
     consumerDetailPage(scope, deps);
     targetsPage(scope, deps);
     targetNewPage(scope, deps);
+    targetEditPage(scope, deps);
     syncsPage(scope, deps);
     scope.get("/console", async (_request, reply) => reply.redirect("/console/consumers", 303));
     scope.get("/console/*", async (request) => {

@@ -1,6 +1,7 @@
 /**
  * Add target, as the README's setup guide goes: 1. the setup SQL for a schema, a user and its grants, ready to
- * copy; 2. the connection, tried before it is saved, refused with the database's reason next to the field.
+ * copy; 2. the connection (the user and database of step 1 carried over), tried before it is saved, refused
+ * with the database's reason next to the field; the password is typed again after a refusal.
  */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
@@ -11,7 +12,7 @@ import { type FieldErrors, formBody, parseForm, refusal } from "./form-input.js"
 import { html } from "./html.js";
 import { page } from "./layout.js";
 import { connectForm, targetInput, unreachableField } from "./target-form.js";
-import { sqlBlock } from "./view-helpers.js";
+import { fieldId, sqlBlock } from "./view-helpers.js";
 
 const setupDefaults = { schema: "sequin", user: "sequin", database: "postgres" };
 
@@ -31,10 +32,18 @@ function setupBlock(values: typeof setupDefaults, oob: boolean) {
   return html`<div id="setup-sql">${sql ? sqlBlock("setup-sql-text", sql) : html`<p class="muted">Fix the names above to see the statements.</p>`}</div>${oob ? fieldErrors : ""}`;
 }
 
+/** Step 1's names that step 2 asks for again: typed once, they carry over (console.js). */
+const carriedTo: Partial<Record<keyof typeof setupDefaults, string>> = {
+  user: fieldId("connection.username"),
+  database: fieldId("connection.database"),
+};
+
 function setupPanel() {
   const input = (f: keyof typeof setupDefaults, label: string) => html`<div class="field">
   <label for="setup-${f}">${label}</label>
-  <input id="setup-${f}" name="${f}" value="${setupDefaults[f]}" autocomplete="off">
+  <input id="setup-${f}" name="${f}" value="${setupDefaults[f]}" autocomplete="off"${
+    carriedTo[f] ? html` data-carry="${carriedTo[f]}"` : ""
+  }>
   <p class="field-error" id="setup-error-${f}"></p>
 </div>`;
   return html`<section class="panel">
@@ -51,7 +60,12 @@ function setupPanel() {
 
 export function targetNewPage(app: FastifyInstance, { targets }: ServerDeps): void {
   app.get("/console/targets/new", async (_request, reply) => {
-    const values = { "connection.port": "5432", "connection.username": "sequin", "connection.ssl": "prefer" };
+    const values = {
+      "connection.port": "5432",
+      "connection.username": setupDefaults.user,
+      "connection.database": setupDefaults.database,
+      "connection.ssl": "prefer",
+    };
     const body = html`<div class="page-head"><div><h1>Add target</h1><p class="sub">A Postgres database your consumers write to.</p></div></div>
 ${setupPanel()}
 ${connectForm(values, {})}`;
@@ -69,13 +83,20 @@ ${connectForm(values, {})}`;
   app.post("/console/targets", async (request, reply) => {
     const values = formBody(request.body);
     const parsed = parseForm(newTargetSchema, targetInput(values));
-    if (!parsed.ok) return sendHtml(reply, connectForm(values, parsed.errors));
+    // an empty password is a password not typed again after a refusal far more often than a user without one
+    const noPassword: FieldErrors = values["connection.password"]
+      ? {}
+      : { "connection.password": ["type the password of this user"] };
+    if (!parsed.ok || !values["connection.password"]) {
+      const errors = { ...(parsed.ok ? {} : parsed.errors), ...noPassword };
+      return sendHtml(reply, connectForm(values, errors, { kind: "add" }, true));
+    }
     try {
       const target = await targets.create(parsed.value);
       return hxRedirect(reply, `/console/targets?added=${target.id}`);
     } catch (error) {
       const errors = refusal(error, (e) => (e.code === "conflict" ? "name" : unreachableField(e)));
-      return sendHtml(reply, connectForm(values, errors));
+      return sendHtml(reply, connectForm(values, errors, { kind: "add" }, true));
     }
   });
 }

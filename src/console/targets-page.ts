@@ -1,26 +1,32 @@
-/** Targets: the registered databases with their health, a connection test and removal. */
+/** Targets: the registered databases with their health and the consumers using them; test, edit, delete. */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
+import type { ConsumerView } from "../consumer/index.js";
 import type { TargetView } from "../targets/index.js";
 import { hxRedirect, idParam, sendHtml } from "./console-http.js";
 import { html } from "./html.js";
 import { alert, page } from "./layout.js";
 import { healthBadge } from "./view-helpers.js";
 
-function targetRow(t: TargetView) {
+function targetRow(t: TargetView, users: ConsumerView[]) {
   const c = t.connection;
-  return html`<tr id="target-${t.id}">
-  <td><strong>${t.name}</strong><div class="muted hide-small"><code>${t.id}</code></div></td>
-  <td><code>${c.username}@${c.host}:${c.port}/${c.database}</code>${
+  return html`<tr id="target-${t.id}" data-target="${t.name}">
+  <td><strong>${t.name}</strong><div class="muted hide-small"><code>${t.id}</code></div>${
+    users.length
+      ? html`<div class="muted">used by ${users.map((u, i) => html`${i ? ", " : ""}<a href="/console/consumers/${u.id}">${u.name}</a>`)}</div>`
+      : html`<div class="muted">no consumer yet</div>`
+  }</td>
+  <td data-label="Connection"><code>${c.username}@${c.host}:${c.port}/${c.database}</code>${
     t.ssh_tunnel
       ? html`<div class="muted">through ${t.ssh_tunnel.username}@${t.ssh_tunnel.host}:${t.ssh_tunnel.port}</div>`
       : ""
   }</td>
-  <td class="hide-small">${c.ssl}</td>
-  <td>${healthBadge(t.health.status)}${t.health.notes.map((n) => html`<div class="muted">${n}</div>`)}</td>
+  <td class="hide-small" data-label="TLS">${c.ssl}</td>
+  <td data-label="Health">${healthBadge(t.health.status)}${t.health.notes.map((n) => html`<div class="muted">${n}</div>`)}</td>
   <td>
     <div class="actions">
       <button class="secondary small" hx-post="/console/targets/${t.id}/test" hx-target="#test-${t.id}" hx-disabled-elt="this">Test connection</button>
+      <a class="button secondary small" href="/console/targets/${t.id}/edit">Edit</a>
       <button class="danger small" hx-post="/console/targets/${t.id}/delete"
         hx-confirm="Delete target “${t.name}”? Nothing in the database itself changes.">Delete</button>
     </div>
@@ -29,14 +35,16 @@ function targetRow(t: TargetView) {
 </tr>`;
 }
 
-export function targetsPage(app: FastifyInstance, { targets }: ServerDeps): void {
-  app.get<{ Querystring: { added?: string } }>("/console/targets", async (request, reply) => {
-    const list = await targets.list();
+export function targetsPage(app: FastifyInstance, { targets, consumers }: ServerDeps): void {
+  app.get<{ Querystring: { added?: string; saved?: string } }>("/console/targets", async (request, reply) => {
+    const [list, consumerList] = await Promise.all([targets.list(), consumers.list()]);
     const added = list.find((t) => t.id === request.query.added);
+    const saved = list.find((t) => t.id === request.query.saved);
+    const usersOf = (t: TargetView) => consumerList.filter((c) => c.target_id === t.id);
     const rows = list.length
-      ? html`<div class="table-wrap"><table>
+      ? html`<div class="table-wrap"><table class="stack">
   <thead><tr><th>Name</th><th>Connection</th><th class="hide-small">TLS</th><th>Health</th><th></th></tr></thead>
-  <tbody>${list.map(targetRow)}</tbody>
+  <tbody>${list.map((t) => targetRow(t, usersOf(t)))}</tbody>
 </table></div>`
       : html`<div class="panel empty"><p>No target yet. A target is a Postgres database consumers write to.</p>
   <a class="button" href="/console/targets/new">Add target</a></div>`;
@@ -52,6 +60,7 @@ ${
       )
     : ""
 }
+${saved ? alert("ok", html`Target <strong>${saved.name}</strong> is connected and saved.`) : ""}
 ${rows}`;
     return sendHtml(reply, page({ title: "Targets", section: "targets", body }));
   });

@@ -45,7 +45,6 @@ test("errors show next to the field that caused them", async () => {
     target.host,
     "what was typed stays",
   );
-  await screenshot(page, "target-error");
 
   await page.getByLabel("Password", { exact: true }).fill(target.password);
   await page.getByRole("button", { name: "Test connection and add target" }).click();
@@ -105,7 +104,10 @@ test("pause, resume and delete ask for confirmation first", async () => {
   await page.goto("/console/targets");
   page.once("dialog", (dialog) => dialog.accept());
   await page.getByRole("button", { name: "Delete" }).click();
-  await page.locator("#flash .alert.error").filter({ hasText: "delete them first" }).waitFor();
+  await page
+    .locator("#flash .alert.error")
+    .filter({ hasText: 'target "main-db" is used by 1 consumer: "ops". Delete it or move it' })
+    .waitFor();
 
   await page.goto(`/console/consumers/${created.body.id}`);
   page.once("dialog", (dialog) => {

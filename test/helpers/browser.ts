@@ -52,10 +52,14 @@ export async function openPage(browser: Browser, baseURL: string): Promise<Watch
   return { page, assertNoErrors: () => assert.deepEqual(errors, [], "the browser reported errors") };
 }
 
-/** Saves what the page shows now as docs/screenshots/<name>.png (the viewport: small files). */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves what the page shows now as docs/screenshots/<name>.png (the viewport: small files), from the top
+ * of the page, or from the element `at` selects.
+ */
+export async function screenshot(page: Page, name: string, at?: string): Promise<void> {
   mkdirSync(screenshotsDir, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
+  if (at) await page.locator(at).evaluate((element) => element.scrollIntoView({ block: "start" }));
+  else await page.evaluate(() => window.scrollTo(0, 0));
   // caret "initial": hiding the caret would put style attributes on inputs, which htmx then copies into
   // swapped content against the page's CSP
   await page.screenshot({ path: `${screenshotsDir}${name}.png`, caret: "initial" });

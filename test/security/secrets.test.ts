@@ -314,6 +314,16 @@ test("a run with every kind of secret, failing connections, outages and alerts",
     "ssh_tunnel.username": bastion.username,
     "ssh_tunnel.private_key": key.privateKey,
   });
+  // the edit form, refused with a wrong new password (and a new key for the tunnel)
+  await consolePost(`/console/targets/${direct.id}`, { ...form, name: "direct" });
+  await consolePost(`/console/targets/${behind.id}`, {
+    ...form,
+    name: "behind",
+    "ssh_tunnel.host": bastion.host,
+    "ssh_tunnel.port": String(bastion.port),
+    "ssh_tunnel.username": bastion.username,
+    "ssh_tunnel.private_key": key.privateKey,
+  });
   for (const target of [direct, behind]) await consolePost(`/console/targets/${target.id}/test`, {});
 
   // the CLI's answers, and its refusals: a config file with a wrong password, settings it cannot use

@@ -26,3 +26,16 @@ document.addEventListener("click", (event) => {
     select();
   }
 });
+
+// Names typed once carry over: <input data-carry="id"> copies its value into the input with that id, unless
+// the user typed something else there (its value is neither empty nor what was carried before).
+document.addEventListener("input", (event) => {
+  const source = event.target;
+  if (!(source instanceof HTMLInputElement) || !source.dataset.carry) return;
+  const target = document.getElementById(source.dataset.carry);
+  const carried = source.dataset.carried ?? source.defaultValue;
+  if (target instanceof HTMLInputElement && (target.value === "" || target.value === carried)) {
+    target.value = source.value;
+  }
+  source.dataset.carried = source.value;
+});
