@@ -1,9 +1,9 @@
 /**
  * Debian packages some tests drive for real: Chromium (the console's browser tests; playwright-core cannot
- * download browsers here) and OpenSSH's server (the bastion tests). The test command installs whatever is
- * missing once, before any test file starts: test files running side by side each calling apt-get fought
- * over dpkg's lock, and one could find /usr/sbin/sshd unpacked but not yet configured (no `sshd` user).
- * Installing needs root; otherwise the error says what to run.
+ * download browsers here), OpenSSH's server (the bastion tests) and curl (the README's guide, run as it is).
+ * The test command installs whatever is missing once, before any test file starts: test files running side
+ * by side each calling apt-get fought over dpkg's lock, and one could find /usr/sbin/sshd unpacked but not
+ * yet configured (no `sshd` user). Installing needs root; otherwise the error says what to run.
  *
  *   node --import tsx scripts/system-packages.ts      install (or check) them all
  */
@@ -20,7 +20,8 @@ export interface SystemPackage {
 
 export const chromium: SystemPackage = { name: "chromium", path: "/usr/bin/chromium" };
 export const opensshServer: SystemPackage = { name: "openssh-server", path: "/usr/sbin/sshd" };
-export const testPackages = [chromium, opensshServer];
+export const curl: SystemPackage = { name: "curl", path: "/usr/bin/curl" };
+export const testPackages = [chromium, opensshServer, curl];
 
 /** Installed and configured: its file is there and dpkg finished setting it up (when dpkg is there at all). */
 function installed(pkg: SystemPackage): boolean {

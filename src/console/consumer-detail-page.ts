@@ -1,15 +1,17 @@
 /**
- * One consumer: health checks and notes, last error, backfill progress, records applied, the lag chart of
- * the last hour and recent transitions, refreshed every 2 s; pause, resume and delete with confirmation.
+ * One consumer: health checks and notes (its warnings among them), last error, backfill progress, records
+ * applied, the lag chart of the last hour since it started (with its alert threshold) and recent
+ * transitions, refreshed every 2 s; pause, resume and delete with confirmation.
  */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
 import type { ConsumerView } from "../consumer/index.js";
+import { listSyncs } from "../stream/index.js";
 import { hxRedirect, idParam, sendHtml } from "./console-http.js";
 import { consumerPanels } from "./consumer-panels.js";
 import { html } from "./html.js";
 import { chartWindowMs, lagChart } from "./lag-chart.js";
-import { selectLagSamples } from "./lag-sample-queries.js";
+import { selectLagSamplesSinceStart } from "./lag-sample-queries.js";
 import { page } from "./layout.js";
 import { ago, count, healthBadge, seconds, stateBadge } from "./view-helpers.js";
 
@@ -26,12 +28,19 @@ function actions(c: ConsumerView) {
 
 async function live(deps: ServerDeps, id: string) {
   const now = new Date();
-  const [c, events, samples] = await Promise.all([
+  const [c, events, samples, syncs] = await Promise.all([
     deps.consumers.get(id),
     deps.consumers.events(id, 8),
-    selectLagSamples(deps.pool, id, new Date(now.getTime() - chartWindowMs)),
+    selectLagSamplesSinceStart(deps.pool, id, new Date(now.getTime() - chartWindowMs)),
+    listSyncs(deps.pool),
   ]);
   const target = await deps.targets.get(c.target_id);
+  const threshold = c.lag_alert_seconds ?? deps.config.lagAlertSeconds;
+  const panelContext = {
+    targetName: target.name,
+    syncNames: new Map(syncs.map((s) => [s.id, s.name])),
+    lagThresholdSeconds: threshold,
+  };
   const backfill = c.backfill
     ? html`<section class="panel" data-backfill="${Math.round(c.backfill.progress * 100)}">
   <h2>Backfill</h2>
@@ -48,11 +57,11 @@ async function live(deps: ServerDeps, id: string) {
 <div class="stats">
   <div class="stat"><div class="label">Records applied</div><div class="value" data-stat="upserted">${count(c.stats.upserted)}</div></div>
   <div class="stat"><div class="label">Deleted</div><div class="value">${count(c.stats.deleted)}</div></div>
-  <div class="stat"><div class="label">Lag</div><div class="value" data-stat="lag">${count(c.lag.records)}</div><div class="muted">${c.lag.records ? `pending, oldest ${seconds(c.lag.seconds)}` : "caught up"}</div></div>
+  <div class="stat"><div class="label">Lag</div><div class="value" data-stat="lag">${count(c.lag.records)}</div><div class="muted">${c.lag.records ? `pending, oldest ${seconds(c.lag.seconds)}` : "caught up"} · alert after ${seconds(threshold)}</div></div>
   <div class="stat"><div class="label">Last applied</div><div class="value">${ago(c.stats.last_applied_at, now.getTime())}</div></div>
 </div>
 ${backfill}
-${consumerPanels(c, target.name, events, html`<section class="panel"><h2>Lag, last hour</h2>${lagChart(samples, now)}</section>`)}
+${consumerPanels(c, panelContext, events, html`<section class="panel"><h2>Lag, last hour</h2>${lagChart(samples, now, threshold)}</section>`)}
 </div>`;
   return { view, name: c.name };
 }

@@ -1,11 +1,13 @@
 /**
- * Add consumer, steps 1-3 of adding a consumer: select the target, filter by provider or sync, name the
+ * Add consumer, steps 1-3 of adding a consumer: select the target, filter by a provider the service knows
+ * (those of existing syncs and those a sync can pull by itself) or by a sync, name the
  * schema and table. The consumer is saved inactive; steps 4-5 (the create table statement, verification,
  * start) follow on its setup page.
  */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
-import { newConsumerSchema } from "../consumer/index.js";
+import { knownProviders, newConsumerSchema } from "../consumer/index.js";
+import { plural } from "../plural.js";
 import { listSyncs, type Sync } from "../stream/index.js";
 import type { TargetView } from "../targets/index.js";
 import { hxRedirect, sendHtml } from "./console-http.js";
@@ -35,7 +37,11 @@ const formFields = [
 
 function consumerForm(values: FormBody, errors: FieldErrors, targets: TargetView[], syncs: Sync[]) {
   const kind = values.filter_kind === "sync" ? "sync" : "provider";
-  const providers = [...new Set(syncs.map((s) => s.provider))].sort();
+  const syncCount = (p: string) => syncs.filter((s) => s.provider === p).length;
+  const providers = knownProviders(syncs).map((p) => {
+    const n = syncCount(p);
+    return { value: p, label: n ? `${p} (${plural(n, "sync")})` : `${p} (no sync yet)` };
+  });
   const radio = (k: string, label: string) =>
     html`<label><input type="radio" name="filter_kind" id="filter-kind-${k}" value="${k}"${kind === k ? html` checked` : ""}> ${label}</label>`;
   return html`<form id="consumer-form" hx-post="/console/consumers" hx-target="this" hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
@@ -48,8 +54,7 @@ function consumerForm(values: FormBody, errors: FieldErrors, targets: TargetView
     <h2>2. Configure filtering</h2>
     <div class="choice">${radio("provider", "By provider")}${radio("sync", "By sync")}</div>
     <div class="only-provider">
-      ${inputField({ field: "filter.provider", label: "Provider", values, errors, hint: "Every sync of this provider, including syncs added later.", extra: html`list="providers"` })}
-      <datalist id="providers">${providers.map((p) => html`<option value="${p}">`)}</datalist>
+      ${selectField({ field: "filter.provider", label: "Provider", values, errors, blank: "Choose a provider…", options: providers, hint: "Every sync of this provider, including syncs added later." })}
     </div>
     <div class="only-sync">
       ${selectField({ field: "filter.sync_id", label: "Sync", values, errors, blank: "Choose a sync…", options: syncs.map((s) => ({ value: s.id, label: `${s.name} (${s.provider})` })), hint: "Only this sync's records." })}
@@ -94,11 +99,7 @@ function friendlier(errors: FieldErrors, b: FormBody): FieldErrors {
   if (filterErrors.length) {
     for (const k of filterErrors) delete out[k];
     out[field] = [
-      text(b, field)
-        ? "is not valid"
-        : b.filter_kind === "sync"
-          ? "choose a sync"
-          : "enter a provider, e.g. hubspot",
+      text(b, field) ? "is not valid" : b.filter_kind === "sync" ? "choose a sync" : "choose a provider",
     ];
   }
   if (out.target_id && !text(b, "target_id")) out.target_id = ["choose a target"];

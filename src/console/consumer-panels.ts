@@ -1,7 +1,7 @@
 /** The consumer page's panels: health checks and notes, last error, definition, recent transitions. */
 import type { ConsumerView } from "../consumer/index.js";
 import { type Html, html } from "./html.js";
-import { ago, stateBadge } from "./view-helpers.js";
+import { ago, filterLabel, seconds, stateBadge } from "./view-helpers.js";
 
 interface Transition {
   at: Date;
@@ -58,15 +58,23 @@ function lastErrorPanel(c: ConsumerView) {
 </section>`;
 }
 
-function definitionPanel(c: ConsumerView, targetName: string) {
-  const filter = "provider" in c.filter ? `provider ${c.filter.provider}` : `sync ${c.filter.sync_id}`;
+/** What the panels show besides the consumer itself. */
+export interface PanelContext {
+  targetName: string;
+  syncNames: Map<string, string>;
+  /** The lag past which the consumer is unhealthy: its own, or the service's default. */
+  lagThresholdSeconds: number;
+}
+
+function definitionPanel(c: ConsumerView, ctx: PanelContext) {
+  const own = c.lag_alert_seconds !== null;
   return html`<section class="panel">
   <h2>Definition</h2>
   <dl class="facts">
-    <dt>Target</dt><dd><a href="/console/targets">${targetName}</a></dd>
-    <dt>Filter</dt><dd>${filter}</dd>
+    <dt>Target</dt><dd><a href="/console/targets">${ctx.targetName}</a></dd>
+    <dt>Filter</dt><dd data-fact="filter">${filterLabel(c.filter, ctx.syncNames)}</dd>
     <dt>Table</dt><dd><code>${c.table.schema}.${c.table.name}</code> · <a href="/console/consumers/${c.id}/setup">create statement and verification</a></dd>
-    <dt>Lag alert</dt><dd>${c.lag_alert_seconds ? `after ${c.lag_alert_seconds} s` : "service default"}</dd>
+    <dt>Lag alert</dt><dd data-fact="lag-threshold">when the oldest pending change is older than ${seconds(ctx.lagThresholdSeconds)} (${own ? "this consumer's setting" : "the service's default, SEQUIN_LAG_ALERT_SECONDS"})</dd>
     <dt>Id</dt><dd><code>${c.id}</code></dd>
   </dl>
 </section>`;
@@ -87,8 +95,8 @@ function eventsPanel(events: Transition[]) {
 }
 
 /** Health first (what needs attention), then the lag chart, then what the consumer is. */
-export function consumerPanels(c: ConsumerView, targetName: string, events: Transition[], chart: Html) {
+export function consumerPanels(c: ConsumerView, ctx: PanelContext, events: Transition[], chart: Html) {
   return html`<div class="grid">${healthPanel(c)}${lastErrorPanel(c)}</div>
 ${chart}
-<div class="grid">${definitionPanel(c, targetName)}${eventsPanel(events)}</div>`;
+<div class="grid">${definitionPanel(c, ctx)}${eventsPanel(events)}</div>`;
 }

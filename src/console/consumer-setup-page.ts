@@ -55,6 +55,7 @@ export function consumerSetupPage(app: FastifyInstance, { consumers, targets }: 
   <a class="button secondary" href="/console/consumers/${c.id}">Consumer details</a>
 </div>
 ${started ? "" : flowSteps(4, 5)}
+${c.warnings.map((w) => html`<div class="alert warning" role="status" data-warning="${w.kind}">${w.message}</div>`)}
 <section class="panel">
   <h2>4. Create the table</h2>
   <p class="muted">Run this statement on <strong>${target.connection.database}</strong> at ${target.connection.host}, as

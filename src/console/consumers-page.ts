@@ -6,23 +6,24 @@ import { listSyncs } from "../stream/index.js";
 import { sendHtml } from "./console-http.js";
 import { html } from "./html.js";
 import { page } from "./layout.js";
-import { count, healthBadge, seconds, stateBadge } from "./view-helpers.js";
+import { count, filterLabel, healthBadge, seconds, stateBadge } from "./view-helpers.js";
 
-export function filterLabel(filter: ConsumerView["filter"], syncNames: Map<string, string>) {
-  return "provider" in filter
-    ? html`all <strong>${filter.provider}</strong> syncs`
-    : html`sync <strong>${syncNames.get(filter.sync_id) ?? filter.sync_id}</strong>`;
-}
+const warningLabels: Record<ConsumerView["warnings"][number]["kind"], string> = {
+  no_matching_sync: "no sync matches its filter yet",
+  shared_table: "another consumer writes the same table",
+};
 
 function consumerRow(c: ConsumerView, syncNames: Map<string, string>, targetNames: Map<string, string>) {
   return html`<tr data-consumer="${c.name}">
   <td><a href="/console/consumers/${c.id}"><strong>${c.name}</strong></a>
-    <div class="muted">${filterLabel(c.filter, syncNames)} → <code>${c.table.schema}.${c.table.name}</code></div></td>
-  <td class="hide-small">${targetNames.get(c.target_id) ?? c.target_id}</td>
-  <td>${stateBadge(c.state)}</td>
-  <td>${healthBadge(c.health.status)}</td>
-  <td class="num">${c.lag.records ? html`${count(c.lag.records)} <span class="muted">· ${seconds(c.lag.seconds)}</span>` : html`<span class="muted">caught up</span>`}</td>
-  <td class="num hide-small">${count(c.stats.upserted)}</td>
+    <div class="muted">${filterLabel(c.filter, syncNames)} → <code>${c.table.schema}.${c.table.name}</code></div>${c.warnings.map(
+      (w) => html`<div class="warning" data-warning="${w.kind}">${warningLabels[w.kind]}</div>`,
+    )}</td>
+  <td class="hide-small" data-label="Target">${targetNames.get(c.target_id) ?? c.target_id}</td>
+  <td data-label="State">${stateBadge(c.state)}</td>
+  <td data-label="Health">${healthBadge(c.health.status)}</td>
+  <td class="num" data-label="Lag">${c.lag.records ? html`${count(c.lag.records)} <span class="muted">· ${seconds(c.lag.seconds)}</span>` : html`<span class="muted">caught up</span>`}</td>
+  <td class="num hide-small" data-label="Records applied">${count(c.stats.upserted)}</td>
 </tr>`;
 }
 
@@ -42,7 +43,7 @@ export function consumersPage(app: FastifyInstance, deps: ServerDeps): void {
   <div><h1>Consumers</h1><p class="sub">Each mirrors a provider or a sync of your record streams into one table.</p></div>
   <a class="button" href="/console/consumers/new">Add consumer</a>
 </div>
-<div class="table-wrap"><table>
+<div class="table-wrap"><table class="stack">
   <thead><tr><th>Consumer</th><th class="hide-small">Target</th><th>State</th><th>Health</th><th class="num">Lag</th><th class="num hide-small">Records applied</th></tr></thead>
   <tbody id="consumer-rows" hx-get="/console/consumers/rows" hx-trigger="every 2s" hx-swap="innerHTML">${await rows(deps)}</tbody>
 </table></div>`;

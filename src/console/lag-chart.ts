@@ -1,4 +1,9 @@
-/** The lag of the last hour as an inline SVG line chart, drawn on the server (no charting library). */
+/**
+ * The lag of the last hour as an inline SVG line chart with the alert threshold, drawn on the server (no
+ * charting library).
+ */
+
+import { plural } from "../plural.js";
 import { type Html, html } from "./html.js";
 import type { LagSample } from "./lag-sample-queries.js";
 import { seconds } from "./view-helpers.js";
@@ -16,16 +21,23 @@ function niceMax(value: number): number {
   return 10 * power;
 }
 
+/** Exact enough for an axis of round numbers of seconds (500 s, not "8 min"). */
 function axisLabel(s: number): string {
-  return s < 120 ? `${Number(s.toFixed(1))} s` : seconds(s);
+  if (s < 1000) return `${Number(s.toFixed(1))} s`;
+  if (s < 7200) return `${Number((s / 60).toFixed(1))} min`;
+  return `${Number((s / 3600).toFixed(1))} h`;
 }
 
-export function lagChart(samples: LagSample[], now = new Date()): Html {
+/**
+ * `samples` since the consumer started, within the last hour; `thresholdSeconds`, the lag past which the
+ * consumer is unhealthy, is drawn as a dashed line (the axis reaches up to it, so it is always in view).
+ */
+export function lagChart(samples: LagSample[], now = new Date(), thresholdSeconds?: number): Html {
   if (samples.length === 0) {
-    return html`<div class="chart empty" data-samples="0">No samples yet: the lag is recorded every few seconds while the service runs.</div>`;
+    return html`<div class="chart empty" data-samples="0">No samples yet: the lag is recorded every few seconds once the consumer is started.</div>`;
   }
   const start = now.getTime() - chartWindowMs;
-  const max = niceMax(Math.max(...samples.map((s) => s.seconds)));
+  const max = niceMax(Math.max(...samples.map((s) => s.seconds), thresholdSeconds ?? 0));
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const x = (at: Date) => pad.left + (Math.max(0, at.getTime() - start) / chartWindowMs) * plotW;
@@ -48,13 +60,20 @@ export function lagChart(samples: LagSample[], now = new Date()): Html {
     (t) =>
       html`<text x="${pad.left + t.f * plotW}" y="${height - 6}" text-anchor="${t.anchor}">${t.label}</text>`,
   );
-  const label = `Lag over the last hour: highest ${seconds(Math.max(...samples.map((s) => s.seconds)))}, now ${seconds(last.seconds)} (${last.records} changes pending)`;
+  const threshold =
+    thresholdSeconds === undefined
+      ? ""
+      : html`<line class="threshold" data-threshold="${thresholdSeconds}" x1="${pad.left}" x2="${width - pad.right}" y1="${y(thresholdSeconds).toFixed(1)}" y2="${y(thresholdSeconds).toFixed(1)}"/>
+<text class="threshold-label" x="${width - pad.right - 4}" y="${(y(thresholdSeconds) - 5).toFixed(1)}" text-anchor="end">alert after ${seconds(thresholdSeconds)}</text>`;
+  const alertAfter = thresholdSeconds === undefined ? "" : `; alert after ${seconds(thresholdSeconds)}`;
+  const label = `Lag over the last hour: highest ${seconds(Math.max(...samples.map((s) => s.seconds)))}, now ${seconds(last.seconds)} (${plural(last.records, "change")} pending)${alertAfter}`;
   return html`<div class="chart" data-samples="${samples.length}">
 <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${label}" xmlns="http://www.w3.org/2000/svg">
 <title>${label}</title>
 ${grid}
 <polygon class="area" points="${area}"/>
 <polyline class="line" points="${points.join(" ")}"/>
+${threshold}
 <circle class="latest" cx="${x(last.at).toFixed(1)}" cy="${y(last.seconds).toFixed(1)}" r="4"/>
 ${ticks}
 </svg>

@@ -40,3 +40,23 @@ export async function selectLagSamples(db: Queryable, consumerId: string, since:
   );
   return rows.map((r) => ({ at: r.at, records: Number(r.records), seconds: r.seconds }));
 }
+
+/**
+ * A consumer's samples since `since` and since it was last started (its latest move out of `inactive`),
+ * oldest first: none while it has never been started.
+ */
+export async function selectLagSamplesSinceStart(
+  db: Queryable,
+  consumerId: string,
+  since: Date,
+): Promise<LagSample[]> {
+  const { rows } = await db.query<{ at: Date; records: string; seconds: number }>(
+    `select at, records, seconds from sequin_lag_samples
+     where consumer_id = $1 and at >= $2
+       and at >= (select max(e.at) from sequin_consumer_events e
+                  where e.consumer_id = $1 and e.from_state = 'inactive')
+     order by at`,
+    [consumerId, since],
+  );
+  return rows.map((r) => ({ at: r.at, records: Number(r.records), seconds: r.seconds }));
+}

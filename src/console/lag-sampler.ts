@@ -41,9 +41,9 @@ export class LagSampler {
     return this.periodic.stop();
   }
 
-  /** One sample of every consumer now, and the old samples dropped. */
+  /** One sample of every started consumer now (an unstarted one has no lag to speak of), old ones dropped. */
   async sample(): Promise<void> {
-    const consumers = await this.listConsumers();
+    const consumers = (await this.listConsumers()).filter((c) => c.state !== "inactive");
     if (consumers.length > 0) {
       await insertLagSamples(
         this.pool,

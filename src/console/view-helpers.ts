@@ -1,4 +1,5 @@
 /** Small pieces of markup and formatting shared by the pages. */
+import type { ConsumerView } from "../consumer/index.js";
 import { type Html, html } from "./html.js";
 
 const stateLabels: Record<string, string> = {
@@ -32,6 +33,15 @@ export function seconds(s: number): string {
 export function ago(iso: string | null, now = Date.now()): string {
   if (iso === null) return "never";
   return `${seconds(Math.max(0, (now - Date.parse(iso)) / 1000))} ago`;
+}
+
+/** A consumer's filter in words: a provider, or a sync by its name (its id only when it no longer exists). */
+export function filterLabel(filter: ConsumerView["filter"], syncNames: Map<string, string>) {
+  if ("provider" in filter) return html`all <strong>${filter.provider}</strong> syncs`;
+  const name = syncNames.get(filter.sync_id);
+  return name === undefined
+    ? html`sync <code>${filter.sync_id}</code> <span class="muted">(no longer exists)</span>`
+    : html`sync <a href="/console/syncs#sync-${filter.sync_id}"><strong>${name}</strong></a>`;
 }
 
 /** A SQL statement to copy: the text in a <pre>, a button that copies it. */

@@ -26,7 +26,7 @@ export interface SequinProcess {
 }
 
 /** The parent's environment without SEQUIN_* settings (the test harness's own SEQUIN_TEST_* stay). */
-function baseEnv(): NodeJS.ProcessEnv {
+export function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith("SEQUIN_") || key.startsWith("SEQUIN_TEST_")) env[key] = value;

@@ -5,33 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { tempDataDir } from "../helpers/data-dir.js";
 import { createTestStore } from "../helpers/database.js";
 import { apiClient } from "../helpers/service.js";
 import { runSequin, spawnSequin } from "./sequin-process.js";
 
 const listening = /^listening on (http:\/\/\S+)$/m;
 const shownOnce = /^admin API token \(shown once\): (sqn_\S+)$/m;
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "sequin-token-"));
-  after(async () => {
-    // a test that failed half-way may leave the embedded server running
-    const pidFile = join(dir, "pg", "pgdata", "postmaster.pid");
-    if (existsSync(pidFile)) {
-      try {
-        process.kill(Number(readFileSync(pidFile, "utf8").split("\n")[0]), "SIGQUIT");
-      } catch {}
-    }
-    await rm(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
 
 /** A port some other program listens on. */
 async function takenPort(): Promise<number> {
@@ -53,7 +37,7 @@ async function tokenCreate(env: Record<string, string>): Promise<string> {
 }
 
 test("embedded store: a first start on a taken port keeps the token for the next start; token create works stopped and running", async () => {
-  const dir = await dataDir();
+  const dir = await tempDataDir("sequin-token-");
   const env = { SEQUIN_DATA_DIR: dir };
 
   const failed = await runSequin(
@@ -94,7 +78,7 @@ test("SEQUIN_DATABASE_URL: a first start on a taken port keeps the token; token 
   const env = {
     SEQUIN_DATABASE_URL: store.url,
     SEQUIN_VAULT_KEY: randomBytes(32).toString("base64"),
-    SEQUIN_DATA_DIR: await dataDir(),
+    SEQUIN_DATA_DIR: await tempDataDir("sequin-token-"),
   };
 
   const failed = await runSequin(["start"], { ...env, SEQUIN_PORT: String(await takenPort()) });

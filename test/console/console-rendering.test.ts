@@ -8,6 +8,7 @@ import {
   deleteLagSamplesBefore,
   insertLagSamples,
   selectLagSamples,
+  selectLagSamplesSinceStart,
 } from "../../src/console/lag-sample-queries.js";
 import { createTestStore } from "../helpers/database.js";
 
@@ -44,6 +45,17 @@ test("the lag chart: one point per sample over the last hour, or a note when the
   assert.match(svg, /highest 10 s, now 10 s \(40 changes pending\)/);
 });
 
+test("the lag chart draws the alert threshold as a dashed line, the axis reaching up to it", () => {
+  const now = new Date("2024-05-01T12:00:00Z");
+  const samples = [{ at: new Date(now.getTime() - 60_000), records: 1, seconds: 2 }];
+  const svg = lagChart(samples, now, 300).text;
+  const y = Number(/<line class="threshold" data-threshold="300"[^>]* y1="([\d.]+)"/.exec(svg)?.[1]);
+  assert.ok(y >= 12 && y <= 176, `within the plot: ${y}`);
+  assert.match(svg, /alert after 5 min/);
+  assert.match(svg, />500 s</, "the axis reaches past the threshold");
+  assert.doesNotMatch(lagChart(samples, now).text, /threshold/);
+});
+
 test("lag samples: consumers deleted meanwhile are skipped, old samples dropped, a consumer's go with it", async () => {
   const { pool } = await createTestStore();
   const targetId = randomUUID();
@@ -77,5 +89,37 @@ test("lag samples: consumers deleted meanwhile are skipped, old samples dropped,
     (await selectLagSamples(pool, consumerId, new Date(0))).length,
     0,
     "deleted with the consumer",
+  );
+});
+
+test("the chart's samples start with the consumer's latest start: none before, none when never started", async () => {
+  const { pool } = await createTestStore();
+  const targetId = randomUUID();
+  const consumerId = randomUUID();
+  await pool.query(
+    `insert into sequin_targets (id, name, host, port, database, username, password_encrypted)
+     values ($1, 't', 'localhost', 5432, 'db', 'u', '\\x00')`,
+    [targetId],
+  );
+  await pool.query(
+    `insert into sequin_consumers (id, name, target_id, filter_provider, table_schema, table_name)
+     values ($1, 'c', $2, 'hubspot', 'sequin', 'records')`,
+    [consumerId, targetId],
+  );
+  await insertLagSamples(pool, [{ consumerId, records: 9, seconds: 99 }]);
+  await pool.query("update sequin_lag_samples set at = now() - interval '30 minutes'");
+  const hourAgo = new Date(Date.now() - 3600_000);
+  assert.deepEqual(await selectLagSamplesSinceStart(pool, consumerId, hourAgo), [], "never started");
+
+  await pool.query(
+    `insert into sequin_consumer_events (consumer_id, at, from_state, to_state, note)
+     values ($1, now() - interval '10 minutes', 'inactive', 'backfilling', 'started by a user')`,
+    [consumerId],
+  );
+  await insertLagSamples(pool, [{ consumerId, records: 1, seconds: 0.5 }]);
+  const since = await selectLagSamplesSinceStart(pool, consumerId, hourAgo);
+  assert.deepEqual(
+    since.map((s) => [s.records, s.seconds]),
+    [[1, 0.5]],
   );
 });

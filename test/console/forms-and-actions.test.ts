@@ -56,7 +56,7 @@ test("errors show next to the field that caused them", async () => {
   await page.getByLabel("Consumer name", { exact: true }).fill("too-long");
   await page.getByRole("button", { name: "Continue: create table statement" }).click();
   await page.locator("#error-table-name").filter({ hasText: "at most 63 bytes" }).waitFor();
-  await page.locator("#error-filter-provider").filter({ hasText: "enter a provider" }).waitFor();
+  await page.locator("#error-filter-provider").filter({ hasText: "choose a provider" }).waitFor();
   assertNoErrors();
 });
 

@@ -64,7 +64,7 @@ test("add target, add consumer, verify, start, see it live, through a target out
 
   // Add consumer: target (preselected by the link), filter by provider, schema and table
   await page.getByRole("link", { name: "add a consumer" }).click();
-  await page.getByLabel("Provider", { exact: true }).fill("hubspot");
+  await page.getByLabel("Provider", { exact: true }).selectOption("hubspot");
   await page.getByLabel("Table", { exact: true }).fill("crm_records");
   await page.getByLabel("Consumer name", { exact: true }).fill("crm");
   await screenshot(page, "consumer-new");
