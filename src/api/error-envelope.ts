@@ -7,6 +7,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { isStoreOutage } from "../db/store-outage.js";
 import { type ErrorCode, httpStatusByCode, SequinError } from "../errors.js";
 import { formatPath, RequestValidationError, toSequinError } from "./request-validation.js";
 
@@ -32,23 +33,6 @@ export function envelopeOf(error: SequinError, status = httpStatusByCode[error.c
   const body: ErrorEnvelope = { ...error.details, code: error.code, summary: error.message };
   if (error.validationErrors) body.validation_errors = error.validationErrors;
   return { status, body };
-}
-
-/** SQLSTATE classes and socket errors that mean the store cannot be reached right now. */
-function isStoreOutage(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (/^(08|53|57P0)/.test(code)) return true;
-    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE"].includes(code))
-      return true;
-  }
-  const message = (error as { message?: unknown }).message;
-  return (
-    typeof message === "string" &&
-    /^(Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end)/.test(
-      message,
-    )
-  );
 }
 
 /** Longer path parameters (before decoding) are refused by the router. */

@@ -1,6 +1,7 @@
 /** The `sequin` command and its subcommands, one module per command. */
 import { Command } from "commander";
 import { configCommand } from "./config-command.js";
+import { consumersCommand } from "./consumers-command.js";
 import { demoCommand } from "./demo/demo-command.js";
 import { applyExitRule } from "./exit-codes.js";
 import { sqlCommand } from "./sql-command.js";
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   program.addCommand(demoCommand());
   program.addCommand(sqlCommand());
   program.addCommand(statusCommand());
+  program.addCommand(consumersCommand());
   program.addCommand(configCommand());
   program.addCommand(tokenCommand());
   program.addCommand(versionCommand());

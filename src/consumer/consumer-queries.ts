@@ -27,6 +27,19 @@ export interface ConsumerRow {
   lease_owner: string | null;
   lease_fence: string;
   lease_expires_at: Date | null;
+  /** identity of the table last written to (see migration 008) */
+  table_oid: string | null;
+  table_relfilenode: string | null;
+  rewrite_reason: string | null;
+  rewrite_started_at: Date | null;
+  rewrite_finished_at: Date | null;
+  rewrite_cursor_txid: string | null;
+  rewrite_cursor_position: string | null;
+  rewrite_head_txid: string | null;
+  rewrite_head_position: string | null;
+  rewrite_total: string | null;
+  rewrite_done: string;
+  rewrite_deleted: string;
   inserted_at: Date;
   updated_at: Date;
 }
@@ -47,7 +60,10 @@ export interface LastError {
 const columns = `id, name, target_id, filter_provider, filter_sync_id, table_schema, table_name, desired, state,
   state_changed_at, cursor_txid::text, cursor_position::text, backfill_head_txid::text,
   backfill_head_position::text, backfill_total::text, backfill_done::text, upserted::text, deleted::text,
-  last_applied_at, last_error, lag_alert_seconds, lease_owner, lease_fence::text, lease_expires_at, inserted_at,
+  last_applied_at, last_error, lag_alert_seconds, lease_owner, lease_fence::text, lease_expires_at,
+  table_oid::text, table_relfilenode::text, rewrite_reason, rewrite_started_at, rewrite_finished_at,
+  rewrite_cursor_txid::text, rewrite_cursor_position::text, rewrite_head_txid::text,
+  rewrite_head_position::text, rewrite_total::text, rewrite_done::text, rewrite_deleted::text, inserted_at,
   updated_at`;
 
 export interface NewConsumerRow {

@@ -8,6 +8,10 @@
  * Failures: an unreachable target moves the consumer to waiting_for_target and probes it with capped
  * backoff; a write the target refuses is isolated by splitting the batch, everything before it is applied,
  * and the consumer stays failing on that record (later versions wait behind it), retrying with backoff.
+ * A rewrite (a user's re-backfill, or the consumer's own when it finds its table dropped and created again or
+ * emptied behind its position) walks the stream from the start up to the position it began at, one batch
+ * between live batches, so live changes keep flowing; at the end, rows no longer in the stream are
+ * deleted. Both lanes write the newest version of each record, so their order in the target never matters.
  * When the service's own store fails, the consumer keeps its state (the store is where states are
  * written), retries every few seconds, and records the outage as an event once the store is back; a store
  * failure is never taken for the target's.
@@ -17,25 +21,34 @@ import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Logger } from "pino";
 import { isStoreOutage } from "../db/store-outage.js";
+import { plural } from "../plural.js";
 import {
   type BatchBounds,
   type ChangeKey,
   type Cursor,
   compareCursors,
   copyChangesOutSql,
+  copyKeptIdsOutSql,
   copyLiveRowsOutSql,
+  hasLiveRecordsUpTo,
   readBatchBounds,
   readChangeKeys,
+  readPending,
   type StreamFilter,
   storeCopySession,
+  streamStart,
 } from "../stream/index.js";
 import {
   type ApplyResult,
   applyBatch,
   classifyTargetError,
+  deleteRowsNotIn,
   insertBatchDirect,
+  readTableIdentity,
+  type TableIdentity,
   type TableName,
   type TargetErrorClass,
+  tableIsEmpty,
 } from "../targets/postgres/index.js";
 import {
   type ConsumerEvent,
@@ -50,6 +63,12 @@ import {
   recordFailedRetry,
   updateRunnerState,
 } from "./consumer-queries.js";
+import {
+  beginRewrite,
+  commitRewritePosition,
+  finishRewrite,
+  recordTableIdentity,
+} from "./rewrite-queries.js";
 
 export interface Backoff {
   initialMs: number;
@@ -89,7 +108,24 @@ export interface ConsumerAssignment {
   state: ConsumerState;
   /** Where backfilling ends; null once the consumer is live. */
   backfillHead: Cursor | null;
+  /** The table the consumer last wrote to; null before its first batch. */
+  tableIdentity: TableIdentity | null;
+  /** A rewrite of the table under way, or null. */
+  rewrite: Rewrite | null;
 }
+
+/** A rewrite of the table from the stream: its own cursor walks from the start up to `head`. */
+export interface Rewrite {
+  reason: string;
+  cursor: Cursor;
+  head: Cursor;
+}
+
+/** A rewrite's size is counted up to this many records (its progress only). */
+const rewriteCountCap = 1_000_000;
+
+/** Which cursor a batch moves: the consumer's position, or the walk of a rewrite. */
+type Lane = "stream" | "rewrite";
 
 export interface ConsumerRef {
   id: string;
@@ -158,6 +194,10 @@ export class ConsumerRunner {
    * the first batch that cannot go that way (a record already there) turns it off for good.
    */
   private directInsert: boolean;
+  private tableIdentity: TableIdentity | null;
+  /** Whether the table's identity was checked since this runner started (then before every batch). */
+  private tableChecked = false;
+  private rewrite: Rewrite | null;
   /** The next batch, planned while the previous one was written (see nextBatch). */
   private plannedBatch: { after: Cursor; bounds: Promise<BatchBounds | null> } | undefined;
   /** Aborted when the target is found down, to cut a connection attempt that would hang until its timeout. */
@@ -174,6 +214,8 @@ export class ConsumerRunner {
     this.retryDelayMs = options.retryBackoff.initialMs;
     this.storeRetryDelayMs = options.storeRetryBackoff.initialMs;
     this.directInsert = assignment.backfillHead !== null;
+    this.tableIdentity = assignment.tableIdentity;
+    this.rewrite = assignment.rewrite;
   }
 
   get id(): string {
@@ -257,20 +299,21 @@ export class ConsumerRunner {
         const batch = await this.nextBatch();
         if (this.storeDown) await this.storeRecovered();
         await connecting;
+        if (!this.tableChecked) await this.checkTable();
         if (batch) {
           // a full batch: the stream has more, so plan the next one while the target writes this one
           if (batch.count === this.options.batchSize) this.prefetchBatch(batch.upto);
-          await this.applyBatchOrSplit(batch);
-          if (this.state === "failing" || this.state === "waiting_for_target")
-            await this.on("write_succeeded");
-          this.retryDelayMs = this.options.retryBackoff.initialMs;
+          await this.applyBatchOrSplit(batch, "stream");
+          await this.writeSucceeded();
         }
+        const rewriting = this.rewrite ? await this.rewriteStep() : false;
         if (this.backfillHead && compareCursors(this.cursor, this.backfillHead) >= 0) {
           this.backfillHead = null;
           this.directInsert = false;
           await this.on("caught_up", null, true);
         }
-        if ((batch?.count ?? 0) < this.options.batchSize) await this.wait(this.options.pollIntervalMs);
+        if ((batch?.count ?? 0) < this.options.batchSize && !rewriting)
+          await this.wait(this.options.pollIntervalMs);
       } catch (error) {
         try {
           await this.handleFailure(error);
@@ -292,6 +335,126 @@ export class ConsumerRunner {
     } catch (error) {
       throw storeFailure(error);
     }
+  }
+
+  private async writeSucceeded(): Promise<void> {
+    if (this.state === "failing" || this.state === "waiting_for_target") await this.on("write_succeeded");
+    this.retryDelayMs = this.options.retryBackoff.initialMs;
+  }
+
+  /**
+   * Is the table still the one this consumer filled? A table dropped and created again (a new oid), or
+   * emptied while the stream holds records the consumer already wrote (truncated), is rewritten from the
+   * stream. A missing table is left to the write, which fails and says so. Checked before every write of
+   * the live lane (one catalog lookup), so a table recreated while a refused batch is being split is
+   * noticed too.
+   */
+  private async checkTable(): Promise<boolean> {
+    const target = await this.connected();
+    const table = this.assignment.table;
+    const current = await readTableIdentity(target, table);
+    this.tableChecked = true;
+    if (!current) return false;
+    const known = this.tableIdentity;
+    if (known?.oid === current.oid && known.relfilenode === current.relfilenode) return true;
+    let reason: string | null = null;
+    if (known && known.oid !== current.oid) reason = "the table was dropped and created again";
+    else if (
+      compareCursors(this.cursor, streamStart) > 0 &&
+      (await tableIsEmpty(target, table)) &&
+      (await this.fromStore(() => hasLiveRecordsUpTo(this.deps.store, this.assignment.filter, this.cursor)))
+    )
+      reason = "the table is empty while the stream holds records the consumer wrote to it";
+    if (reason) await this.beginRewrite(reason, current);
+    else
+      await this.fenced(() =>
+        recordTableIdentity(this.deps.store, { ...this.ref, fence: this.fence, identity: current }),
+      );
+    this.tableIdentity = current;
+    return true;
+  }
+
+  private async beginRewrite(reason: string, identity: TableIdentity): Promise<void> {
+    const head = this.cursor;
+    const total = await this.fromStore(async () => {
+      const [all, after] = await Promise.all([
+        readPending(this.deps.store, this.assignment.filter, streamStart, rewriteCountCap),
+        readPending(this.deps.store, this.assignment.filter, head, rewriteCountCap),
+      ]);
+      return Math.max(0, all.records - after.records);
+    });
+    await this.fenced(() =>
+      beginRewrite(this.deps.store, {
+        id: this.assignment.id,
+        fence: this.fence,
+        identity,
+        start: { reason, head, total },
+      }),
+    );
+    this.rewrite = { reason, cursor: streamStart, head };
+    this.directInsert = false;
+    this.plannedBatch = undefined;
+    const note = `rewriting the table from the stream: ${reason}`;
+    await this.recordNote(note);
+    this.deps.log.warn(
+      { consumer: this.assignment.name, reason, records: total },
+      "rewriting the table from the stream",
+    );
+  }
+
+  /** One batch of the rewrite's walk; at its end, the clean-up. Returns whether more is waiting. */
+  private async rewriteStep(): Promise<boolean> {
+    const rewrite = this.rewrite!;
+    const batch = await this.fromStore(() =>
+      readBatchBounds(
+        this.deps.store,
+        this.assignment.filter,
+        rewrite.cursor,
+        this.options.batchSize,
+        rewrite.head,
+      ),
+    );
+    if (!batch) {
+      await this.finishRewrite();
+      return false;
+    }
+    await this.applyBatchOrSplit(batch, "rewrite");
+    await this.writeSucceeded();
+    return true;
+  }
+
+  /** The walk is done: rows no longer in the stream go, then the rewrite is recorded as finished. */
+  private async finishRewrite(): Promise<void> {
+    const target = await this.connected();
+    const live = this.cursor;
+    const deleted = await this.withStoreCopy((open) =>
+      deleteRowsNotIn(target, this.assignment.table, open(copyKeptIdsOutSql(this.assignment.filter, live))),
+    );
+    await this.fenced(() =>
+      finishRewrite(this.deps.store, { id: this.assignment.id, fence: this.fence, deleted }),
+    );
+    this.rewrite = null;
+    await this.recordNote(
+      `the table was rewritten from the stream${deleted > 0 ? `; ${plural(deleted, "row")} no longer in the stream deleted` : ""}`,
+    );
+    this.deps.log.info({ consumer: this.assignment.name, deleted }, "table rewritten from the stream");
+  }
+
+  /** A store write that checks the fence: false means another worker owns the consumer now. */
+  private async fenced(write: () => Promise<boolean>): Promise<void> {
+    if (!(await this.fromStore(write))) throw new LostLease("another worker owns this consumer now");
+  }
+
+  /** An event in the consumer's history that is not a change of state. */
+  private async recordNote(note: string): Promise<void> {
+    await this.fromStore(() =>
+      insertConsumerEvent(this.deps.store, {
+        consumerId: this.assignment.id,
+        from: this.state,
+        to: this.state,
+        note,
+      }),
+    );
   }
 
   /** The store answers again after an outage: log it and keep it in the consumer's events. */
@@ -340,31 +503,42 @@ export class ConsumerRunner {
    * The whole batch in one go; only when the target refuses a write are its keys read, to split it down
    * to the one record it refuses.
    */
-  private async applyBatchOrSplit(batch: BatchBounds): Promise<void> {
+  private async applyBatchOrSplit(batch: BatchBounds, lane: Lane): Promise<void> {
     try {
-      await this.applyRange(batch.upto, batch.tombstones);
+      await this.applyRange(batch.upto, batch.tombstones, lane);
     } catch (error) {
       refusalOf(error);
       const keys = await this.fromStore(() =>
-        readChangeKeys(this.deps.store, this.assignment.filter, this.cursor, batch.count),
+        readChangeKeys(
+          this.deps.store,
+          this.assignment.filter,
+          this.laneCursor(lane),
+          batch.count,
+          lane === "rewrite" ? this.rewrite!.head : null,
+        ),
       );
-      await this.applyKeys(keys);
+      await this.applyKeys(keys, lane);
     }
   }
 
+  private laneCursor(lane: Lane): Cursor {
+    return lane === "rewrite" ? this.rewrite!.cursor : this.cursor;
+  }
+
   /** Applies keys in order; on a refused write, splits to apply everything before the one bad record. */
-  private async applyKeys(keys: ChangeKey[]): Promise<void> {
+  private async applyKeys(keys: ChangeKey[], lane: Lane): Promise<void> {
     try {
       await this.applyRange(
         keys.at(-1)!,
         keys.filter((k) => k.deleted).map((k) => k.sequin_id),
+        lane,
       );
     } catch (error) {
       const classified = refusalOf(error);
       if (keys.length === 1) throw new RecordRefused(keys[0]!, classified.sqlstate, classified.message);
       const half = Math.ceil(keys.length / 2);
-      await this.applyKeys(keys.slice(0, half));
-      await this.applyKeys(keys.slice(half));
+      await this.applyKeys(keys.slice(0, half), lane);
+      await this.applyKeys(keys.slice(half), lane);
     }
   }
 
@@ -372,17 +546,20 @@ export class ConsumerRunner {
    * One target transaction for the changes in (cursor, upto]; then the fenced position commit.
    * `tombstones`: ids of the deleted records in that range (the first-backfill path deletes them by id).
    */
-  private async applyRange(upto: Cursor, tombstones: readonly string[]): Promise<void> {
+  private async applyRange(upto: Cursor, tombstones: readonly string[], lane: Lane): Promise<void> {
     const started = process.hrtime.bigint();
     const target = await this.connected();
+    // a write that succeeds after the check found no table went into a table created since: check again
+    const tableFound = lane === "stream" ? await this.checkTable() : true;
+    const after = this.laneCursor(lane);
     let result: ApplyResult | undefined;
-    if (this.directInsert) {
+    if (this.directInsert && lane === "stream") {
       try {
         result = await this.withStoreCopy((open) =>
           insertBatchDirect(
             target,
             this.assignment.table,
-            (stampedAt) => open(copyLiveRowsOutSql(this.assignment.filter, this.cursor, upto, stampedAt)),
+            (stampedAt) => open(copyLiveRowsOutSql(this.assignment.filter, after, upto, stampedAt)),
             tombstones,
           ),
         );
@@ -393,26 +570,35 @@ export class ConsumerRunner {
       }
     }
     result ??= await this.withStoreCopy((open) =>
-      applyBatch(
-        target,
-        this.assignment.table,
-        open(copyChangesOutSql(this.assignment.filter, this.cursor, upto)),
-      ),
+      applyBatch(target, this.assignment.table, open(copyChangesOutSql(this.assignment.filter, after, upto))),
     );
     const next = { txid: upto.txid, position: upto.position };
     const applied = result;
-    const committed = await this.fromStore(() =>
-      commitPosition(this.deps.store, {
-        id: this.assignment.id,
-        fence: this.assignment.fence,
-        cursor: next,
-        upserted: applied.upserted,
-        deleted: applied.deleted,
-        applied: this.backfillHead ? applied.rows : 0,
-      }),
-    );
-    if (!committed) throw new LostLease("another worker owns this consumer now");
-    this.cursor = next;
+    if (lane === "rewrite") {
+      await this.fenced(() =>
+        commitRewritePosition(this.deps.store, {
+          id: this.assignment.id,
+          fence: this.fence,
+          cursor: next,
+          rows: applied.upserted,
+          deleted: applied.deleted,
+        }),
+      );
+      this.rewrite!.cursor = next;
+    } else {
+      await this.fenced(() =>
+        commitPosition(this.deps.store, {
+          id: this.assignment.id,
+          fence: this.fence,
+          cursor: next,
+          upserted: applied.upserted,
+          deleted: applied.deleted,
+          applied: this.backfillHead ? applied.rows : 0,
+        }),
+      );
+      this.cursor = next;
+      if (!tableFound) await this.checkTable();
+    }
     this.deps.onBatch?.({
       consumer: this.ref,
       upserted: result.upserted,
@@ -426,9 +612,7 @@ export class ConsumerRunner {
    * Runs `apply` with a way to start one COPY out of the store, on a store connection of its own; store
    * failures become StoreFailed.
    */
-  private async withStoreCopy(
-    apply: (open: (copySql: string) => Readable) => Promise<ApplyResult>,
-  ): Promise<ApplyResult> {
+  private async withStoreCopy<T>(apply: (open: (copySql: string) => Readable) => Promise<T>): Promise<T> {
     const storeClient = await this.fromStore(() => this.deps.store.connect());
     let storeError: unknown;
     let failed = false;
@@ -492,6 +676,14 @@ export class ConsumerRunner {
       await this.wait(this.nextStoreRetryDelay());
       return;
     }
+    // the monitor found the target down while this batch failed: an outage, unless the target itself
+    // answered with a refusal (a SQLSTATE)
+    const answered = error instanceof RecordRefused && error.sqlstate !== undefined;
+    if (error instanceof TargetDown || (this.targetDown && !answered)) {
+      this.deps.onError?.(this.ref, { kind: "unreachable" });
+      await this.waitForTarget(this.targetDown ?? (error as Error).message);
+      return;
+    }
     if (error instanceof RecordRefused) {
       const r = error.record;
       const message = `the target refused record ${r.collection_id}/${r.upstream_id} (sequin_id ${r.sequin_id})${
@@ -508,11 +700,6 @@ export class ConsumerRunner {
         at: new Date().toISOString(),
       });
       await this.wait(this.nextRetryDelay());
-      return;
-    }
-    if (error instanceof TargetDown || this.targetDown) {
-      this.deps.onError?.(this.ref, { kind: "unreachable" });
-      await this.waitForTarget(this.targetDown ?? (error as Error).message);
       return;
     }
     const classified = classifyTargetError(error);
@@ -685,7 +872,8 @@ function storeFailure(error: unknown): StoreFailed {
 
 /** The target's refusal of a write, classified; any other failure is rethrown as it is. */
 function refusalOf(error: unknown): TargetErrorClass {
-  if (error instanceof LostLease || error instanceof StoreFailed) throw error;
+  // a connection cut by the target monitor is an outage, not a refusal to split a batch on
+  if (error instanceof LostLease || error instanceof StoreFailed || error instanceof TargetDown) throw error;
   const classified = classifyTargetError(error);
   if (classified.kind !== "refused") throw error;
   return classified;

@@ -79,9 +79,24 @@ export const consumerSchema = z
       last_applied_at: z.string().nullable(),
     }),
     backfill: z
-      .object({ total: z.number().int(), done: z.number().int(), progress: z.number() })
+      .object({
+        total: z.number().int(),
+        done: z.number().int(),
+        progress: z.number(),
+        kind: z
+          .enum(["first", "rewrite"])
+          .describe(
+            "the first backfill, or a rewrite of the table from the stream (asked for, or by itself)",
+          ),
+        reason: z.string().optional().describe("why the table is being rewritten"),
+        started_at: z.string().optional(),
+        finished_at: z.string().nullable().optional().describe("null while the rewrite runs"),
+        deleted: z.number().int().optional().describe("rows no longer in the stream, deleted by the rewrite"),
+      })
       .nullable()
-      .describe("while backfilling: records at start and applied so far"),
+      .describe(
+        "while backfilling: records at start and applied so far; after a rewrite of the table was asked for (or started by itself), its progress",
+      ),
     last_error: z
       .object({
         message: z.string(),

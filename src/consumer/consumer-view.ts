@@ -29,6 +29,16 @@ export function assignmentOf(row: ConsumerRow): ConsumerAssignment {
       row.backfill_head_txid !== null
         ? { txid: row.backfill_head_txid, position: row.backfill_head_position! }
         : null,
+    tableIdentity:
+      row.table_oid !== null ? { oid: row.table_oid, relfilenode: row.table_relfilenode ?? "0" } : null,
+    rewrite:
+      row.rewrite_cursor_txid !== null
+        ? {
+            reason: row.rewrite_reason ?? "asked for",
+            cursor: { txid: row.rewrite_cursor_txid, position: row.rewrite_cursor_position ?? "0" },
+            head: { txid: row.rewrite_head_txid ?? "0", position: row.rewrite_head_position ?? "0" },
+          }
+        : null,
   };
 }
 
@@ -69,6 +79,15 @@ export function consumerView(row: ConsumerRow, ctx: ViewContext): ConsumerView {
         lagRecords: ctx.pending.records,
         lagThresholdSeconds: threshold,
         warnings: (ctx.warnings ?? []).map((w) => w.message),
+        rewrite:
+          row.rewrite_started_at && !row.rewrite_finished_at && row.state !== "inactive"
+            ? {
+                reason: row.rewrite_reason ?? "asked for",
+                since: row.rewrite_started_at,
+                done: Number(row.rewrite_done),
+                total: Number(row.rewrite_total ?? 0),
+              }
+            : null,
       },
       now,
     ),
@@ -78,10 +97,7 @@ export function consumerView(row: ConsumerRow, ctx: ViewContext): ConsumerView {
       deleted: Number(row.deleted),
       last_applied_at: row.last_applied_at?.toISOString() ?? null,
     },
-    backfill:
-      row.backfill_head_txid !== null && row.state !== "inactive"
-        ? { total, done: Math.min(done, total), progress: total === 0 ? 1 : Math.min(1, done / total) }
-        : null,
+    backfill: backfillOf(row, total, done),
     last_error: row.last_error,
     lag_alert_seconds: row.lag_alert_seconds,
     warnings: ctx.warnings ?? [],
@@ -89,4 +105,30 @@ export function consumerView(row: ConsumerRow, ctx: ViewContext): ConsumerView {
     inserted_at: row.inserted_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
+}
+
+/**
+ * Progress of the first backfill (while it runs), or of the latest rewrite of the table from the stream
+ * (running, or finished: then `finished_at` says when).
+ */
+function backfillOf(row: ConsumerRow, total: number, done: number): ConsumerView["backfill"] {
+  const progress = (d: number, t: number) => (t === 0 ? 1 : Math.min(1, d / t));
+  if (row.rewrite_started_at !== null && row.state !== "inactive") {
+    const rewriteTotal = Number(row.rewrite_total ?? 0);
+    const rewriteDone = Math.min(Number(row.rewrite_done), rewriteTotal);
+    const finished = row.rewrite_finished_at;
+    return {
+      total: rewriteTotal,
+      done: finished ? rewriteTotal : rewriteDone,
+      progress: finished ? 1 : progress(rewriteDone, rewriteTotal),
+      kind: "rewrite",
+      reason: row.rewrite_reason ?? "",
+      started_at: row.rewrite_started_at.toISOString(),
+      finished_at: finished?.toISOString() ?? null,
+      deleted: Number(row.rewrite_deleted),
+    };
+  }
+  if (row.backfill_head_txid !== null && row.state !== "inactive")
+    return { total, done: Math.min(done, total), progress: progress(done, total), kind: "first" };
+  return null;
 }

@@ -26,6 +26,7 @@ import type { ConsumerPatch, ConsumerView, NewConsumer, VerifyResult } from "./c
 import { type TableFindings, verifyAnswer } from "./consumer-verify.js";
 import { consumerView, filterOf } from "./consumer-view.js";
 import { consumerWarnings, sameTable, sharedTable } from "./consumer-warnings.js";
+import { bumpFence, requestRewrite } from "./rewrite-queries.js";
 
 type WarningContext = Parameters<typeof consumerWarnings>[1];
 
@@ -186,6 +187,55 @@ export class Consumers {
     await this.recordEvent(row, next, "resumed by a user");
     await this.deps.worker?.poke();
     return this.view(resumed ?? row);
+  }
+
+  /**
+   * Rewrites the consumer's table from the stream while live changes keep flowing: every record again,
+   * then rows no longer in the stream deleted. Progress shows in the consumer's `backfill`.
+   */
+  async backfill(id: string): Promise<ConsumerView> {
+    const row = await this.row(id);
+    if (row.state === "inactive") {
+      throw conflict(`consumer "${row.name}" has not been started yet: start it, and it backfills its table`);
+    }
+    const filter = filterOf(row);
+    const [all, after] = await Promise.all([
+      readPending(this.deps.pool, filter, streamStart, pendingCountCap),
+      readPending(
+        this.deps.pool,
+        filter,
+        { txid: row.cursor_txid, position: row.cursor_position },
+        pendingCountCap,
+      ),
+    ]);
+    await requestRewrite(this.deps.pool, id, {
+      reason: "asked for by a user",
+      total: Math.max(0, all.records - after.records),
+    });
+    await insertConsumerEvent(this.deps.pool, {
+      consumerId: id,
+      from: row.state,
+      to: row.state,
+      note: "a rewrite of the table from the stream was asked for by a user",
+    });
+    await this.deps.worker?.poke();
+    return this.get(id);
+  }
+
+  /**
+   * "Retry now": a failing consumer retries its write, a consumer waiting for its target probes it, at once
+   * instead of after its backoff. The runner is restarted from its position (wherever it runs).
+   */
+  async retry(id: string): Promise<ConsumerView> {
+    const row = await this.row(id);
+    if (row.state !== "failing" && row.state !== "waiting_for_target") {
+      throw conflict(
+        `consumer "${row.name}" is ${row.state.replace(/_/g, " ")}: only a failing consumer or one waiting for its target has something to retry`,
+      );
+    }
+    await bumpFence(this.deps.pool, id);
+    await this.deps.worker?.poke();
+    return this.get(id);
   }
 
   private allowed(row: ConsumerRow, event: ConsumerEvent, phase: "backfilling" | "live" = "live") {

@@ -35,6 +35,8 @@ export interface ConsumerFacts {
   lagThresholdSeconds: number;
   /** Things worth knowing that do not make it unhealthy (a filter no sync matches, a shared table). */
   warnings?: string[];
+  /** A rewrite of the table from the stream under way (asked for, or begun by the consumer itself). */
+  rewrite?: { reason: string; since: Date; done: number; total: number } | null;
 }
 
 /** What ends a wait for the target: time, or a new password when the target refuses the login. */
@@ -101,6 +103,12 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   }
   if (f.state === "paused") notes.push(`Paused by a user since ${since}; no lag alerts while paused.`);
   if (f.state === "inactive") notes.push("Not started yet: verify the table, then start the consumer.");
+  if (f.rewrite) {
+    notes.push(
+      `Rewriting the table from the stream since ${f.rewrite.since.toISOString()} (${f.rewrite.reason}): ` +
+        `${f.rewrite.done.toLocaleString("en-US")} of ${f.rewrite.total.toLocaleString("en-US")} records so far; live changes keep flowing.`,
+    );
+  }
   notes.push(...(f.warnings ?? []));
 
   const status: CheckStatus = checks.some((c) => c.status === "unhealthy") ? "unhealthy" : "healthy";

@@ -52,21 +52,26 @@ export function compareCursors(a: Cursor, b: Cursor): number {
 // Queries that return txid/position as text must order by the table's columns (r.txid), not by the
 // text output columns of the same name, which would sort "100" before "99".
 
-/** The keys of the next changes after `after`, oldest first: enough to plan and split a batch. */
+/**
+ * The keys of the next changes after `after` (up to `until` when given), oldest first: enough to plan and
+ * split a batch.
+ */
 export async function readChangeKeys(
   db: Queryable,
   filter: StreamFilter,
   after: Cursor,
   limit: number,
+  until: Cursor | null = null,
 ): Promise<ChangeKey[]> {
   const f = filterSql(filter, "$1");
   const { rows } = await db.query<ChangeKey>(
     `select txid::text as txid, position::text as position, sequin_id, collection_id, upstream_id, deleted
      from sequin_records r
      where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
+       and ($5::xid8 is null or (txid, position) <= ($5::xid8, $6::bigint))
      order by r.txid, r.position
      limit $4`,
-    [f.value, after.txid, after.position, limit],
+    [f.value, after.txid, after.position, limit, until?.txid ?? null, until?.position ?? null],
   );
   return rows;
 }
@@ -83,13 +88,15 @@ export interface BatchBounds {
  * (up to `limit`), the last of them (the batch's end) and the ids of its tombstones. One row comes back
  * instead of `limit` keys: reading and parsing 20,000 keys in Node took longer than the store's scan.
  * The positions come from an index-only scan; the tombstones from the partial indexes of deleted records
- * (migration 006), so the range's rows are not read twice (the COPY reads them once).
+ * (migration 006), so the range's rows are not read twice (the COPY reads them once). With `until`, the
+ * batch ends there at the latest (a rewrite's walk up to its head).
  */
 export async function readBatchBounds(
   db: Queryable,
   filter: StreamFilter,
   after: Cursor,
   limit: number,
+  until: Cursor | null = null,
 ): Promise<BatchBounds | null> {
   const f = filterSql(filter, "$1");
   const { rows } = await db.query<{ count: number; txid: string; position: string; tombstones: string[] }>(
@@ -97,6 +104,7 @@ export async function readBatchBounds(
        select txid, position
        from sequin_records r
        where ${f.sql} and (txid, position) > ($2::xid8, $3::bigint) and ${visible}
+         and ($5::xid8 is null or (txid, position) <= ($5::xid8, $6::bigint))
        order by r.txid, r.position
        limit $4),
      last as (select txid, position from batch order by txid desc, position desc limit 1)
@@ -107,7 +115,7 @@ export async function readBatchBounds(
                 and (txid, position) > ($2::xid8, $3::bigint)
                 and (txid, position) <= (last.txid, last.position)) as tombstones
      from last`,
-    [f.value, after.txid, after.position, limit],
+    [f.value, after.txid, after.position, limit, until?.txid ?? null, until?.position ?? null],
   );
   const row = rows[0];
   if (!row) return null;
@@ -175,25 +183,52 @@ export function copyLiveRowsOutSql(
     where ${rangeSql(filter, after, upto)} and not deleted) to stdout`;
 }
 
+/**
+ * A `COPY … TO STDOUT` of the ids a consumer's table may keep at the end of a rewrite, when its live
+ * cursor is at `live`: records not deleted, and records whose newest change (a delete too) is after the
+ * cursor, which the live changes will bring. Any other row of the table is no longer in the stream.
+ */
+export function copyKeptIdsOutSql(filter: StreamFilter, live: Cursor): string {
+  return `copy (select sequin_id from sequin_records
+    where ${filterLiteralSql(filter)} and (not deleted or (txid, position) > ${cursorLiteral(live)})) to stdout`;
+}
+
+/** Whether the stream holds live records for the filter at or before `upto` (a table behind it has rows). */
+export async function hasLiveRecordsUpTo(
+  db: Queryable,
+  filter: StreamFilter,
+  upto: Cursor,
+): Promise<boolean> {
+  const f = filterSql(filter, "$1");
+  const { rows } = await db.query<{ found: boolean }>(
+    `select exists (select 1 from sequin_records
+       where ${f.sql} and not deleted and (txid, position) <= ($2::xid8, $3::bigint)) as found`,
+    [f.value, upto.txid, upto.position],
+  );
+  return rows[0]!.found;
+}
+
 /** Statements for a store session before it runs the COPYs above. */
 export const storeCopySession = "set datestyle = 'ISO'";
 
 const timestampLiteral = /^[0-9][0-9 :.T+-]*(Z| BC)?$/;
 
 function rangeSql(filter: StreamFilter, after: Cursor, upto: Cursor): string {
-  for (const c of [after, upto]) {
-    if (!digits.test(c.txid) || !digits.test(c.position))
-      throw new Error("cursor values must be decimal integers");
-  }
-  let where: string;
-  if ("provider" in filter) {
-    where = `provider = '${filter.provider.replace(/'/g, "''")}'`;
-  } else {
-    if (!uuid.test(filter.syncId)) throw new Error("sync id must be a UUID");
-    where = `sync_id = '${filter.syncId}'`;
-  }
-  return `${where} and (txid, position) > ('${after.txid}'::xid8, ${after.position})
-      and (txid, position) <= ('${upto.txid}'::xid8, ${upto.position})`;
+  return `${filterLiteralSql(filter)} and (txid, position) > ${cursorLiteral(after)}
+      and (txid, position) <= ${cursorLiteral(upto)}`;
+}
+
+/** The filter as a condition with its value inlined (for COPY, which takes no parameters). */
+function filterLiteralSql(filter: StreamFilter): string {
+  if ("provider" in filter) return `provider = '${filter.provider.replace(/'/g, "''")}'`;
+  if (!uuid.test(filter.syncId)) throw new Error("sync id must be a UUID");
+  return `sync_id = '${filter.syncId}'`;
+}
+
+function cursorLiteral(c: Cursor): string {
+  if (!digits.test(c.txid) || !digits.test(c.position))
+    throw new Error("cursor values must be decimal integers");
+  return `('${c.txid}'::xid8, ${c.position})`;
 }
 
 /** The newest visible change for the filter: where a consumer's backfill ends. */

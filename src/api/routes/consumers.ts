@@ -182,6 +182,37 @@ export function consumerRoutes(server: FastifyInstance, { consumers }: ServerDep
     async (request) => consumers.resume(request.params.id),
   );
 
+  app.post(
+    "/v1/consumers/postgres/:id/backfill",
+    {
+      schema: {
+        tags,
+        operationId: "backfillPostgresConsumer",
+        summary: "Rewrite the consumer's table from the stream, while live changes keep flowing",
+        description:
+          "Every record of the stream is written again and rows no longer in the stream are deleted; progress in `backfill`. A consumer does this by itself when it finds its table dropped and created again, or emptied.",
+        params: idParamsSchema,
+        response: { 202: consumerSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await consumers.backfill(request.params.id)),
+  );
+
+  app.post(
+    "/v1/consumers/postgres/:id/retry",
+    {
+      schema: {
+        tags,
+        operationId: "retryPostgresConsumer",
+        summary:
+          "Retry now: a failing consumer retries its write, a waiting one probes its target, without waiting for its backoff",
+        params: idParamsSchema,
+        response: { 200: consumerSchema, ...errorResponses },
+      },
+    },
+    async (request) => consumers.retry(request.params.id),
+  );
+
   app.get(
     "/v1/consumers/postgres/:id/events",
     {

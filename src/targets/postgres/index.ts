@@ -27,6 +27,7 @@ export type {
   TableVerification,
   TableWarningKind,
 } from "./table-findings.js";
+export { deleteRowsNotIn, readTableIdentity, type TableIdentity, tableIsEmpty } from "./table-identity.js";
 export { type ExplainedRefusal, explainRefusal, type Refusal } from "./table-refusal.js";
 export { createTableSql, passwordPlaceholder, type SetupOptions, setupSql } from "./table-sql.js";
 export { verifyTable } from "./table-verify.js";
