@@ -18,7 +18,9 @@ export function zodValidationErrors(issues: readonly z.core.$ZodIssue[]): Valida
   for (const issue of issues) {
     const key = issuePath(issue.path);
     const message =
-      issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : issue.message;
+      issue.code === "unrecognized_keys"
+        ? `${issue.keys.length === 1 ? "unknown field" : "unknown fields"}: ${issue.keys.join(", ")}`
+        : issue.message;
     errors.set(key, [...(errors.get(key) ?? []), message]);
   }
   return Object.fromEntries(errors);

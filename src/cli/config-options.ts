@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "commander";
 import { ApplyError, ConfigFileError, type LoadedConfig, loadConfigFiles } from "../config-file/index.js";
+import { plural } from "../plural.js";
 import { exitStatus, exitStatusOf } from "./exit-codes.js";
 
 export const defaultConfigFile = "sequin.yaml";
@@ -78,7 +79,7 @@ export function applyErrorText(error: ApplyError): string {
     }
   }
   lines.push(
-    `${error.done.length} change(s) were applied before it. Fix the problem and apply again: what is done stays done.`,
+    `${plural(error.done.length, "change was", "changes were")} applied before it. Fix the problem and apply again: what is done stays done.`,
   );
   return `${lines.join("\n")}\n`;
 }

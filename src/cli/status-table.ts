@@ -4,6 +4,7 @@
  * its lag (the changes waiting for it): it is not unhealthy, since nothing runs that could fail or fall
  * behind, but it is never hidden.
  */
+import { plural } from "../plural.js";
 
 export interface ConsumerStatus {
   name: string;
@@ -63,6 +64,6 @@ export function statusTable(consumers: ConsumerStatus[]): string {
   const unhealthy = consumers.filter(isUnhealthy).length;
   const idle = consumers.filter((c) => notStarted(c) && !isUnhealthy(c)).length;
   const healthy = consumers.length - unhealthy - idle;
-  const summary = `${consumers.length} consumer(s): ${healthy} healthy, ${unhealthy} unhealthy${idle > 0 ? `, ${idle} not started` : ""}`;
+  const summary = `${plural(consumers.length, "consumer")}: ${healthy} healthy, ${unhealthy} unhealthy${idle > 0 ? `, ${idle} not started` : ""}`;
   return `${[line(columns.map((c) => c.title)), ...cells.map(line)].join("\n")}\n\n${summary}\n`;
 }

@@ -1,7 +1,7 @@
 /**
  * One consumer: health checks and notes (its warnings among them), last error, backfill progress, records
  * applied, the lag chart of the last hour since it started (with its alert threshold) and recent
- * transitions, refreshed every 2 s; pause, resume and delete with confirmation.
+ * transitions, refreshed every 2 s; pause, resume, retry now, rewrite the table and delete, with confirmation.
  */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
@@ -21,7 +21,9 @@ function actions(c: ConsumerView) {
   return html`<div class="actions">
   ${c.state === "inactive" ? html`<a class="button" href="/console/consumers/${c.id}/setup">Verify and start</a>` : ""}
   ${c.state === "paused" ? post("resume", "Resume", `Resume “${c.name}”? It continues from where it stopped.`) : ""}
+  ${c.state === "failing" || c.state === "waiting_for_target" ? post("retry", "Retry now", `Retry “${c.name}” now? It ${c.state === "failing" ? "tries its write again" : "tries to reach its target"} at once instead of after its backoff.`, "") : ""}
   ${c.state !== "paused" && c.state !== "inactive" ? post("pause", "Pause", `Pause “${c.name}”? It stops writing until you resume it; no lag alerts while paused.`) : ""}
+  ${c.state !== "inactive" ? post("backfill", "Rewrite table", `Rewrite the table of “${c.name}” from the stream? Every record is written again while live changes keep flowing; rows that are not in the stream are deleted.`) : ""}
   ${post("delete", "Delete", `Delete consumer “${c.name}”? Its table and the rows in it stay in your database.`, "danger")}
 </div>`;
 }
@@ -41,13 +43,17 @@ async function live(deps: ServerDeps, id: string) {
     syncNames: new Map(syncs.map((s) => [s.id, s.name])),
     lagThresholdSeconds: threshold,
   };
-  const backfill = c.backfill
-    ? html`<section class="panel" data-backfill="${Math.round(c.backfill.progress * 100)}">
-  <h2>Backfill</h2>
+  const rewrite = c.backfill?.kind === "rewrite";
+  const showBackfill = c.backfill && !(rewrite && c.backfill.finished_at);
+  const backfill =
+    c.backfill && showBackfill
+      ? html`<section class="panel" data-backfill="${Math.round(c.backfill.progress * 100)}">
+  <h2>${rewrite ? "Rewriting the table from the stream" : "Backfill"}</h2>
+  ${rewrite ? html`<p>${c.backfill.reason ?? ""}; live changes keep flowing meanwhile.</p>` : ""}
   <progress max="${c.backfill.total}" value="${c.backfill.done}"></progress>
   <p class="muted">${count(c.backfill.done)} of ${count(c.backfill.total)} records (${Math.round(c.backfill.progress * 100)}%)</p>
 </section>`
-    : "";
+      : "";
   const view = html`<div id="consumer-live" hx-get="/console/consumers/${c.id}/live" hx-trigger="every 2s" hx-swap="outerHTML" hx-sync="this:drop">
 <div class="page-head">
   <div><h1>${c.name}</h1>
@@ -76,7 +82,7 @@ export function consumerDetailPage(app: FastifyInstance, deps: ServerDeps): void
     sendHtml(reply, (await live(deps, idParam(request, "consumer"))).view),
   );
 
-  for (const action of ["pause", "resume"] as const) {
+  for (const action of ["pause", "resume", "retry", "backfill"] as const) {
     app.post(`/console/consumers/:id/${action}`, async (request, reply) => {
       const id = idParam(request, "consumer");
       await deps.consumers[action](id);

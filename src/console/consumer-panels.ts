@@ -82,7 +82,7 @@ function definitionPanel(c: ConsumerView, ctx: PanelContext) {
 
 function eventsPanel(events: Transition[]) {
   return html`<section class="panel">
-  <h2>Recent transitions</h2>
+  <h2>Recent events</h2>
   ${
     events.length
       ? html`<ul class="checks">${events.map(

@@ -90,7 +90,7 @@ test("status: every consumer healthy → a table and exit 0; --json prints the A
     status.stdout,
   );
   assert.ok(lines.some((l) => /^doomed\s+live\s+healthy\b/.test(l)));
-  assert.match(status.stdout, /2 consumer\(s\): 2 healthy, 0 unhealthy/);
+  assert.match(status.stdout, /2 consumers: 2 healthy, 0 unhealthy/);
 
   const json = await runSequin(["status", "--json"], env);
   assert.equal(json.code, 0, json.stderr);
@@ -119,7 +119,7 @@ test("status: a consumer not started yet is shown as such with its lag, even pas
     line ?? status.stdout,
     /^idle\s+not started\s+-\s+50\s+\d+\.\d\s+0\s+0\s+Not started yet: verify its table, then start it\.$/,
   );
-  assert.match(status.stdout, /3 consumer\(s\): 2 healthy, 0 unhealthy, 1 not started/);
+  assert.match(status.stdout, /3 consumers: 2 healthy, 0 unhealthy, 1 not started/);
   await ok("DELETE", `/v1/consumers/postgres/${idle.id}`);
 });
 
@@ -166,7 +166,7 @@ test("status: a consumer whose table was dropped is failing → its note is show
   const line = status.stdout.split("\n").find((l) => l.startsWith("doomed"));
   assert.match(line ?? "", /^doomed\s+failing\s+unhealthy\s.*Failing since .*42P01/);
   assert.ok(status.stdout.split("\n").some((l) => /^steady\s+live\s+healthy\s/.test(l)));
-  assert.match(status.stdout, /2 consumer\(s\): 1 healthy, 1 unhealthy/);
+  assert.match(status.stdout, /2 consumers: 1 healthy, 1 unhealthy/);
 
   const json = await runSequin(["status", "--json"], env);
   assert.equal(json.code, 1);

@@ -127,3 +127,43 @@ test("providers are a choice; a filter no sync matches and a shared table are wa
   await page.locator('tr[data-consumer="tickets-again"] [data-warning="shared_table"]').waitFor();
   assertNoErrors();
 });
+
+test("Retry now and Rewrite table on the consumer page", async () => {
+  const consumer = await ok("POST", "/v1/consumers/postgres", {
+    name: "mended",
+    target_id: target.id,
+    filter: { sync_id: sync.id },
+    table: { schema: db.schema, name: "mended" },
+  });
+  await db.admin.query(consumer.create_table_sql);
+  await db.admin.query(`grant all on all tables in schema ${db.schema} to ${db.user}`);
+  await db.admin.query(`alter table ${db.schema}.mended add constraint no_seven check (upstream_id <> 't7')`);
+  await ok("POST", `/v1/consumers/postgres/${consumer.id}/start`);
+
+  const { page, assertNoErrors } = await openPage(browser, api.url);
+  await signIn(page, api.token);
+  await page.goto(`/console/consumers/${consumer.id}`);
+  await page.locator('#consumer-status [data-state="failing"]').waitFor({ timeout: 30_000 });
+  await db.admin.query(`alter table ${db.schema}.mended drop constraint no_seven`);
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    return dialog.accept();
+  });
+  await page.getByRole("button", { name: "Retry now" }).click();
+  await page.locator('#consumer-status [data-state="live"]').waitFor({ timeout: 10_000 });
+  assert.match(asked, /tries its write again at once instead of after its backoff/);
+
+  // rows lost by hand come back when the table is rewritten from the stream
+  await db.admin.query(`delete from ${db.schema}.mended where upstream_id in ('t1', 't2')`);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Rewrite table" }).click();
+  await page
+    .locator("li")
+    .filter({ hasText: "the table was rewritten from the stream" })
+    .first()
+    .waitFor({ timeout: 30_000 });
+  const rows = await db.admin.query(`select count(*)::int as n from ${db.schema}.mended`);
+  assert.equal(rows.rows[0].n, 20);
+  assertNoErrors();
+});

@@ -4,6 +4,7 @@
  */
 import { createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
+import { plural } from "../../plural.js";
 import type { AlertChannel, AlertPayload } from "./alert-queries.js";
 
 export interface Channel {
@@ -48,7 +49,7 @@ function text(payload: AlertPayload): string {
     "",
     `state: ${c.state}`,
     `health: ${c.health.status}`,
-    `lag: ${c.lag.records} record(s), oldest ${c.lag.seconds} s`,
+    `lag: ${plural(c.lag.records, "record")}, oldest ${c.lag.seconds} s`,
     "",
     ...c.health.notes.map((n) => `- ${n}`),
     "",
