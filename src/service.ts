@@ -21,6 +21,7 @@ import {
   webhookChannel,
 } from "./health/alerts/index.js";
 import { ServiceMetrics } from "./health/metrics.js";
+import { StatisticsSnapshot } from "./health/statistics-snapshot.js";
 import { Targets } from "./targets/index.js";
 import { Vault } from "./vault/index.js";
 
@@ -87,12 +88,17 @@ async function backgroundComponents(
     lagAlertSeconds: config.lagAlertSeconds,
     worker,
   });
-  const listConsumers = () => consumers.list();
+  // one statistics read per round, whoever asks: the health watcher, /metrics, the lag sampler
+  const statistics = new StatisticsSnapshot(
+    () => consumers.statistics(),
+    defaultHealthWatcherOptions.intervalMs / 2,
+  );
+  const listConsumers = async () => (await statistics.get()).map((s) => s.view);
   const metrics = new ServiceMetrics(listConsumers);
   const channels = alertChannels(config);
   const healthWatcher = new HealthWatcher(
     store.pool,
-    listConsumers,
+    () => statistics.get(),
     channels.map((c) => c.name),
     log,
     { ...defaultHealthWatcherOptions, settleMs: config.alertSettleSeconds * 1000 },

@@ -66,6 +66,14 @@ const columns = `id, name, target_id, filter_provider, filter_sync_id, table_sch
   rewrite_head_position::text, rewrite_total::text, rewrite_done::text, rewrite_deleted::text, inserted_at,
   updated_at`;
 
+/** The row's columns qualified by a table alias, for statements that join other tables. */
+export function consumerColumns(alias: string): string {
+  return columns
+    .split(",")
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(", ");
+}
+
 export interface NewConsumerRow {
   id: string;
   name: string;

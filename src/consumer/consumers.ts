@@ -23,6 +23,7 @@ import {
   updateConsumerDefinition,
 } from "./consumer-queries.js";
 import type { ConsumerPatch, ConsumerView, NewConsumer, VerifyResult } from "./consumer-schemas.js";
+import { type ConsumerStatsRow, selectConsumerStats } from "./consumer-stats-queries.js";
 import { type TableFindings, verifyAnswer } from "./consumer-verify.js";
 import { consumerView, filterOf } from "./consumer-view.js";
 import { consumerWarnings, sameTable, sharedTable } from "./consumer-warnings.js";
@@ -45,8 +46,21 @@ export interface ConsumersDeps {
   worker?: { poke(): Promise<void> };
 }
 
-/** Pending changes are counted up to this many, to keep lag cheap on big backlogs. */
+/** Changes counted for a backfill's or a rewrite's total, at most. */
 export const pendingCountCap = 1_000_000;
+
+/**
+ * A consumer's lag counts its pending changes up to this many: every consumer's lag is read in one
+ * statement every health round, so its cost stays bounded however far behind they are (the age of the
+ * oldest pending change, which health judges by, is exact whatever the backlog).
+ */
+export const lagCountCap = 100_000;
+
+/** A consumer as health, alerts and metrics see it: its view, and the status it last alerted about. */
+export interface ConsumerStatistics {
+  view: ConsumerView;
+  alerted: "healthy" | "unhealthy";
+}
 
 export class Consumers {
   constructor(private readonly deps: ConsumersDeps) {}
@@ -71,12 +85,38 @@ export class Consumers {
   }
 
   async list(): Promise<ConsumerView[]> {
-    const [rows, syncs] = await Promise.all([selectConsumers(this.deps.pool), listSyncs(this.deps.pool)]);
-    return Promise.all(rows.map((row) => this.view(row, { syncs, consumers: rows })));
+    return (await this.statistics()).map((s) => s.view);
+  }
+
+  /**
+   * Every consumer's view with the status it last alerted about, from two queries whatever their number:
+   * the statistics of all consumers (lag included) and the syncs their warnings are judged against.
+   */
+  async statistics(): Promise<ConsumerStatistics[]> {
+    const [rows, syncs] = await Promise.all([
+      selectConsumerStats(this.deps.pool, lagCountCap),
+      listSyncs(this.deps.pool),
+    ]);
+    // a consumer's warnings look at the consumers writing the same table: grouped once, not searched per consumer
+    const sameTable = new Map<string, ConsumerStatsRow[]>();
+    for (const row of rows) {
+      const key = JSON.stringify([row.target_id, row.table_schema, row.table_name]);
+      sameTable.set(key, [...(sameTable.get(key) ?? []), row]);
+    }
+    const now = new Date();
+    return rows.map((row) => {
+      const consumers = sameTable.get(JSON.stringify([row.target_id, row.table_schema, row.table_name]))!;
+      return { view: this.viewOf(row, { syncs, consumers }, now), alerted: row.alerted_status };
+    });
   }
 
   async get(id: string): Promise<ConsumerView> {
-    return this.view(await this.row(id));
+    const [rows, context] = await Promise.all([
+      selectConsumerStats(this.deps.pool, lagCountCap, id),
+      this.warningContext(),
+    ]);
+    if (!rows[0]) throw notFound("consumer", id);
+    return this.viewOf(rows[0], context, new Date());
   }
 
   async events(id: string, limit = 50): Promise<ConsumerEventRow[]> {
@@ -302,22 +342,18 @@ export class Consumers {
     return { syncs, consumers };
   }
 
-  private async view(row: ConsumerRow, context?: WarningContext): Promise<ConsumerView> {
-    const [targetName, pending, others] = await Promise.all([
-      this.deps.targets.name(row.target_id),
-      readPending(
-        this.deps.pool,
-        filterOf(row),
-        { txid: row.cursor_txid, position: row.cursor_position },
-        pendingCountCap,
-      ),
-      context ?? this.warningContext(),
-    ]);
+  /** The consumer as it stands now (read again after a change). */
+  private view(row: ConsumerRow): Promise<ConsumerView> {
+    return this.get(row.id);
+  }
+
+  private viewOf(row: ConsumerStatsRow, context: WarningContext, now: Date): ConsumerView {
     return consumerView(row, {
-      targetName: targetName ?? row.target_id,
-      pending,
+      targetName: row.target_name ?? row.target_id,
+      pending: { records: row.pending_records, oldestChangedAt: row.oldest_pending_at },
       lagThresholdSeconds: this.deps.lagAlertSeconds,
-      warnings: consumerWarnings(row, others),
+      warnings: consumerWarnings(row, context),
+      now,
     });
   }
 }

@@ -18,4 +18,11 @@ export * from "./consumer-schemas.js";
 export { type TableFindings, type VerifiedConsumer, verifyAnswer } from "./consumer-verify.js";
 export { knownProviders } from "./consumer-warnings.js";
 export { ConsumerWorker, defaultWorkerOptions, type WorkerOptions } from "./consumer-worker.js";
-export { Consumers, type ConsumersDeps, pendingCountCap, type TargetAccess } from "./consumers.js";
+export {
+  type ConsumerStatistics,
+  Consumers,
+  type ConsumersDeps,
+  lagCountCap,
+  pendingCountCap,
+  type TargetAccess,
+} from "./consumers.js";

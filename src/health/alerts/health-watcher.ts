@@ -2,20 +2,15 @@
  * Watches consumer health and queues one alert when a consumer becomes unhealthy and one when it recovers.
  * A new status must hold for `settleMs` before it counts, so a flapping consumer cannot cause a storm;
  * the stored `alerted_status` is swapped with a compare-and-set, so among several processes exactly one
- * queues each alert.
+ * queues each alert. A round reads every consumer's health and alerted status from one statistics read
+ * (shared with /metrics and the lag sample); only an alert to queue writes.
  */
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { ConsumerView } from "../../consumer/index.js";
+import type { ConsumerStatistics, ConsumerView } from "../../consumer/index.js";
 import { inTransaction } from "../../stream/index.js";
 import { Periodic } from "../periodic.js";
-import {
-  type AlertChannel,
-  type AlertPayload,
-  insertDelivery,
-  selectAlertedStatuses,
-  swapAlertedStatus,
-} from "./alert-queries.js";
+import { type AlertChannel, type AlertPayload, insertDelivery, swapAlertedStatus } from "./alert-queries.js";
 
 export interface HealthWatcherOptions {
   intervalMs: number;
@@ -34,7 +29,8 @@ export class HealthWatcher {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly listConsumers: () => Promise<ConsumerView[]>,
+    /** Every consumer's health and the status it last alerted about. */
+    private readonly statistics: () => Promise<ConsumerStatistics[]>,
     private readonly channels: AlertChannel[],
     private readonly log: Logger,
     private readonly options: HealthWatcherOptions = defaultHealthWatcherOptions,
@@ -56,17 +52,17 @@ export class HealthWatcher {
 
   /** One round: compare every consumer's health with what was last alerted. */
   async check(now = Date.now()): Promise<void> {
-    const [consumers, alerted] = await Promise.all([this.listConsumers(), selectAlertedStatuses(this.pool)]);
-    for (const consumer of consumers) {
+    const statistics = await this.statistics();
+    for (const { view: consumer, alerted } of statistics) {
       const status = consumer.health.status;
       const seen = this.seen.get(consumer.id);
       if (!seen || seen.status !== status) this.seen.set(consumer.id, { status, since: now });
       const since = this.seen.get(consumer.id)!.since;
-      const last = alerted.get(consumer.id) ?? "healthy";
+      const last = alerted;
       if (status === last || now - since < this.options.settleMs) continue;
       await this.alert(consumer, last, status);
     }
-    const present = new Set(consumers.map((c) => c.id));
+    const present = new Set(statistics.map((s) => s.view.id));
     for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
   }
 
