@@ -1,40 +1,47 @@
 /**
- * Console sign-in sessions: a random id in an HttpOnly, SameSite=Strict cookie, kept in this process's
- * memory with an expiry. The API token is checked once at sign-in and never stored, in the cookie or here.
- * Sessions end with the process (sign in again after a restart).
+ * Console sign-in sessions: a random id in an HttpOnly, SameSite=Strict cookie; the store keeps only its
+ * SHA-256 with an expiry, so a sign-in survives a restart and works on every process sharing the store
+ * (behind a load balancer without sticky sessions), and a copy of the store opens no console. The API
+ * token is checked once at sign-in and never stored, in the cookie or in the store. Signing out deletes
+ * the session.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type pg from "pg";
+import {
+  consoleSessionValid,
+  deleteConsoleSession,
+  deleteExpiredConsoleSessions,
+  insertConsoleSession,
+} from "./console-session-queries.js";
 
 export const sessionCookie = "sequin_session";
 const sessionTtlMs = 12 * 3600 * 1000;
-const maxSessions = 10_000;
+/** The cookie's value: 32 random bytes in base64url. */
+const sessionIdShape = /^[A-Za-z0-9_-]{43}$/;
+
+function hashOf(id: string): Buffer {
+  return createHash("sha256").update(id).digest();
+}
 
 export class ConsoleSessions {
-  private readonly expiries = new Map<string, number>();
+  constructor(private readonly pool: pg.Pool) {}
 
-  create(): string {
-    const now = Date.now();
-    if (this.expiries.size >= maxSessions) {
-      for (const [id, until] of this.expiries) if (until <= now) this.expiries.delete(id);
-      if (this.expiries.size >= maxSessions) this.expiries.delete(this.expiries.keys().next().value!);
-    }
+  /** A new session; sessions expired meanwhile are deleted on the way. */
+  async create(): Promise<string> {
+    await deleteExpiredConsoleSessions(this.pool);
     const id = randomBytes(32).toString("base64url");
-    this.expiries.set(id, now + sessionTtlMs);
+    await insertConsoleSession(this.pool, hashOf(id), sessionTtlMs / 1000);
     return id;
   }
 
-  valid(id: string | undefined): boolean {
-    if (id === undefined) return false;
-    const until = this.expiries.get(id);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.expiries.delete(id);
-    return false;
+  async valid(id: string | undefined): Promise<boolean> {
+    if (id === undefined || !sessionIdShape.test(id)) return false;
+    return consoleSessionValid(this.pool, hashOf(id));
   }
 
-  end(id: string | undefined): void {
-    if (id !== undefined) this.expiries.delete(id);
+  async end(id: string | undefined): Promise<void> {
+    if (id !== undefined && sessionIdShape.test(id)) await deleteConsoleSession(this.pool, hashOf(id));
   }
 }
 

@@ -33,7 +33,7 @@ function isOpen(path: string): boolean {
  */
 export async function registerConsole(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   await app.register(async (scope) => {
-    const sessions = new ConsoleSessions();
+    const sessions = new ConsoleSessions(deps.pool);
     scope.addContentTypeParser(
       "application/x-www-form-urlencoded",
       { parseAs: "string", bodyLimit: formBodyLimit },
@@ -46,7 +46,7 @@ export async function registerConsole(app: FastifyInstance, deps: ServerDeps): P
       if (request.method !== "GET" && request.method !== "HEAD" && !sameOrigin(request)) {
         return reply.code(403).type("text/plain; charset=utf-8").send("refused: a cross-site request");
       }
-      if (isOpen(path) || sessions.valid(sessionIdOf(request))) return;
+      if (isOpen(path) || (await sessions.valid(sessionIdOf(request)))) return;
       if (isHtmx(request)) return reply.code(200).header("hx-redirect", "/login").send("");
       const next = request.method === "GET" && path !== "/" ? `?next=${encodeURIComponent(request.url)}` : "";
       return reply.redirect(`/login${next}`, 303);

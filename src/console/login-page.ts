@@ -35,7 +35,7 @@ function loginForm(next: string, errors: Record<string, string[]> = {}) {
 export function loginRoutes(app: FastifyInstance, { tokens }: ServerDeps, sessions: ConsoleSessions): void {
   app.get<{ Querystring: { next?: string } }>("/login", async (request, reply) => {
     const next = safeNext(request.query.next);
-    if (sessions.valid(sessionIdOf(request))) return reply.redirect(next, 303);
+    if (await sessions.valid(sessionIdOf(request))) return reply.redirect(next, 303);
     return sendHtml(reply, loginForm(next));
   });
 
@@ -53,13 +53,13 @@ export function loginRoutes(app: FastifyInstance, { tokens }: ServerDeps, sessio
         }),
       );
     }
-    sessions.end(sessionIdOf(request));
-    setSessionCookie(request, reply, sessions.create());
+    await sessions.end(sessionIdOf(request));
+    setSessionCookie(request, reply, await sessions.create());
     return reply.redirect(next, 303);
   });
 
   app.post("/logout", async (request, reply) => {
-    sessions.end(sessionIdOf(request));
+    await sessions.end(sessionIdOf(request));
     setSessionCookie(request, reply, null);
     return reply.redirect("/login", 303);
   });
