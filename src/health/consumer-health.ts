@@ -1,27 +1,15 @@
 /**
- * One health vocabulary: an entity's facts roll up into named checks, checks into one status. A consumer
- * is unhealthy while it waits for its target, while a write is refused, or when its oldest pending change
- * is older than the lag threshold. A consumer paused by a user is healthy, with a note saying so; so is one
+ * A consumer's health in the shared vocabulary (health.ts): its facts roll up into named checks, checks
+ * into one status. A consumer is unhealthy while it waits for its target, while a write is refused, or when
+ * its oldest pending change is older than the lag threshold. A consumer paused by a user is healthy, with a note saying so; so is one
  * with warnings (a filter that no sync matches, a table another consumer writes too), each a note.
  */
 import type { ConsumerState } from "../consumer/consumer-lifecycle.js";
 import { plural } from "../plural.js";
 import { isAuthenticationFailure } from "../targets/postgres/index.js";
+import { type Health, type HealthCheck, rollUp } from "./health.js";
 
-export type CheckStatus = "healthy" | "unhealthy";
-
-export interface HealthCheck {
-  name: "target_reachable" | "writes_succeeding" | "lag_within_threshold";
-  status: CheckStatus;
-  error?: string;
-}
-
-export interface Health {
-  status: CheckStatus;
-  notes: string[];
-  checks: HealthCheck[];
-  time: string;
-}
+export type ConsumerCheckName = "target_reachable" | "writes_succeeding" | "lag_within_threshold";
 
 export interface ConsumerFacts {
   state: ConsumerState;
@@ -58,9 +46,9 @@ function retriesOf(f: ConsumerFacts): string {
   return retries > 0 ? `, ${retries} ${retries === 1 ? "retry" : "retries"}` : "";
 }
 
-export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health {
+export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health<ConsumerCheckName> {
   const since = f.stateChangedAt.toISOString();
-  const checks: HealthCheck[] = [];
+  const checks: HealthCheck<ConsumerCheckName>[] = [];
   const notes: string[] = [];
 
   const unreachable = f.state === "waiting_for_target";
@@ -111,6 +99,5 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   }
   notes.push(...(f.warnings ?? []));
 
-  const status: CheckStatus = checks.some((c) => c.status === "unhealthy") ? "unhealthy" : "healthy";
-  return { status, notes, checks, time: now.toISOString() };
+  return rollUp(checks, notes, now);
 }

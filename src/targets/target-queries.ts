@@ -105,6 +105,18 @@ export async function countConsumersOfTarget(
   return rows[0]!;
 }
 
+/** Every target's consumers counted, in one statement: targets without consumers are absent. */
+export async function countConsumersByTarget(
+  db: Queryable,
+): Promise<Map<string, { total: number; waiting: number }>> {
+  const { rows } = await db.query<{ target_id: string; total: number; waiting: number }>(
+    `select target_id, count(*)::int as total,
+       count(*) filter (where state = 'waiting_for_target')::int as waiting
+     from sequin_consumers group by target_id`,
+  );
+  return new Map(rows.map((r) => [r.target_id, { total: r.total, waiting: r.waiting }]));
+}
+
 /** The consumers that write to a target, by name: what stands in the way of deleting it. */
 export async function selectConsumersOfTarget(
   db: Queryable,

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { conflict, duplicateNameOr, notFound, SequinError } from "../errors.js";
+import { targetHealth } from "../health/target-health.js";
 import { listOf, plural } from "../plural.js";
 import type { Vault } from "../vault/index.js";
 import {
@@ -18,6 +19,7 @@ import {
 import type { SshTunnelOptions } from "./postgres/ssh-tunnel.js";
 import { SshKeys } from "./ssh-keys.js";
 import {
+  countConsumersByTarget,
   countConsumersOfTarget,
   deleteTargetRow,
   insertTarget,
@@ -68,8 +70,11 @@ export class Targets {
     }
   }
 
+  /** Every target with its health: two statements whatever their number. */
   async list(): Promise<TargetView[]> {
-    return Promise.all((await selectTargets(this.pool)).map((row) => this.view(row)));
+    const [rows, counts] = await Promise.all([selectTargets(this.pool), countConsumersByTarget(this.pool)]);
+    const now = new Date();
+    return rows.map((row) => this.viewOf(row, counts.get(row.id) ?? { total: 0, waiting: 0 }, now));
   }
 
   async get(id: string): Promise<TargetView> {
@@ -204,8 +209,10 @@ export class Targets {
   }
 
   private async view(row: TargetRow): Promise<TargetView> {
-    const consumers = await countConsumersOfTarget(this.pool, row.id);
-    const unreachable = consumers.waiting > 0;
+    return this.viewOf(row, await countConsumersOfTarget(this.pool, row.id), new Date());
+  }
+
+  private viewOf(row: TargetRow, consumers: { total: number; waiting: number }, now: Date): TargetView {
     return {
       id: row.id,
       name: row.name,
@@ -227,16 +234,7 @@ export class Targets {
             public_key: row.ssh_tunnel.public_key,
           }
         : null,
-      health: {
-        status: unreachable ? "unhealthy" : "healthy",
-        notes: unreachable
-          ? [
-              `${plural(consumers.waiting, "consumer")} ${consumers.waiting === 1 ? "is" : "are"} waiting for this target to be reachable again.`,
-            ]
-          : [],
-        checks: [{ name: "reachable", status: unreachable ? "unhealthy" : "healthy" }],
-        time: new Date().toISOString(),
-      },
+      health: targetHealth({ consumers: consumers.total, waiting: consumers.waiting }, now),
       inserted_at: row.inserted_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     };

@@ -13,6 +13,8 @@ import { HealthWatcher } from "../../src/health/alerts/index.js";
 import { ServiceMetrics } from "../../src/health/metrics.js";
 import { StatisticsSnapshot } from "../../src/health/statistics-snapshot.js";
 import { readPending } from "../../src/stream/index.js";
+import { Targets } from "../../src/targets/index.js";
+import type { Vault } from "../../src/vault/index.js";
 import { createTestStore } from "../helpers/database.js";
 import { countingPool } from "../helpers/query-counter.js";
 
@@ -134,6 +136,16 @@ test(`one health round of one process for ${consumerCount} consumers: at most 3 
   counted.reset();
   await consumers.get(list[5]!.id);
   assert.ok(counted.count <= 3, `one consumer sent ${counted.count} statements`);
+
+  // targets speak the same vocabulary, and their list is set-based as well
+  counted.reset();
+  const [target] = await new Targets(counted.pool, {} as Vault).list();
+  assert.ok(counted.count <= 2, `the targets list sent ${counted.count} statements`);
+  assert.equal(target!.health.status, "unhealthy");
+  assert.deepEqual(target!.health.checks, [{ name: "reachable", status: "unhealthy" }]);
+  assert.deepEqual(target!.health.notes, [
+    `${consumerCount / 4} consumers are waiting for this target to be reachable again.`,
+  ]);
 });
 
 test("each consumer's lag equals its own count of pending changes", async () => {
