@@ -1,7 +1,7 @@
 /** SQL for API tokens. Tokens are stored only as their SHA-256 digest. */
 import type pg from "pg";
-
-type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+import type { Queryable } from "../db/queryable.js";
+import { withTransaction } from "../db/transaction.js";
 
 const firstTokenLockKey = 7376_0002;
 
@@ -35,20 +35,12 @@ export async function insertFirstToken(
   name: string,
   sha256: Buffer,
 ): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+  return withTransaction(pool, async (client) => {
     await client.query("select pg_advisory_xact_lock($1)", [firstTokenLockKey]);
     const { rowCount } = await client.query(
       "insert into sequin_api_tokens (id, name, token_sha256) select $1, $2, $3 where not exists (select 1 from sequin_api_tokens)",
       [id, name, sha256],
     );
-    await client.query("commit");
     return (rowCount ?? 0) > 0;
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,7 +1,5 @@
 /** SQL for the lag samples behind the console's lag chart. One function per statement. */
-import type pg from "pg";
-
-type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+import type { Queryable } from "../db/queryable.js";
 
 export interface LagSample {
   at: Date;

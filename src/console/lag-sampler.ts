@@ -5,7 +5,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { ConsumerView } from "../consumer/index.js";
-import { Periodic } from "../health/periodic.js";
+import { Periodic } from "../runtime/index.js";
 import { deleteLagSamplesBefore, insertLagSamples } from "./lag-sample-queries.js";
 
 export interface LagSamplerOptions {

@@ -22,6 +22,7 @@ import { to as copyTo } from "pg-copy-streams";
 import type { Logger } from "pino";
 import { isStoreOutage } from "../db/store-outage.js";
 import { plural } from "../plural.js";
+import { abortable, Backoff, type BackoffOptions, delay, withTimeout } from "../runtime/index.js";
 import {
   type BatchBounds,
   type ChangeKey,
@@ -70,21 +71,16 @@ import {
   recordTableIdentity,
 } from "./rewrite-queries.js";
 
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-}
-
 export interface RunnerOptions {
   batchSize: number;
   /** Backstop when a wake-up is lost. */
   pollIntervalMs: number;
   /** Probing an unreachable target. */
-  probeBackoff: Backoff;
+  probeBackoff: BackoffOptions;
   /** Retrying a refused write. */
-  retryBackoff: Backoff;
+  retryBackoff: BackoffOptions;
   /** Retrying while the service's store is unreachable: short, so the consumer resumes soon after it returns. */
-  storeRetryBackoff: Backoff;
+  storeRetryBackoff: BackoffOptions;
   /** How long one probe of an unreachable target may take. */
   probeTimeoutMs: number;
 }
@@ -184,8 +180,8 @@ export class ConsumerRunner {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private loop: Promise<void> | undefined;
-  private retryDelayMs: number;
-  private storeRetryDelayMs: number;
+  private readonly retryBackoff: Backoff;
+  private readonly storeRetryBackoff: Backoff;
   /** Since when, and why, the service's store cannot be reached; null while it can. */
   private storeDown: LastError | null = null;
   private targetDown: string | undefined;
@@ -211,8 +207,8 @@ export class ConsumerRunner {
     this.state = assignment.state;
     this.cursor = assignment.cursor;
     this.backfillHead = assignment.backfillHead;
-    this.retryDelayMs = options.retryBackoff.initialMs;
-    this.storeRetryDelayMs = options.storeRetryBackoff.initialMs;
+    this.retryBackoff = new Backoff(options.retryBackoff);
+    this.storeRetryBackoff = new Backoff(options.storeRetryBackoff);
     this.directInsert = assignment.backfillHead !== null;
     this.tableIdentity = assignment.tableIdentity;
     this.rewrite = assignment.rewrite;
@@ -339,7 +335,7 @@ export class ConsumerRunner {
 
   private async writeSucceeded(): Promise<void> {
     if (this.state === "failing" || this.state === "waiting_for_target") await this.on("write_succeeded");
-    this.retryDelayMs = this.options.retryBackoff.initialMs;
+    this.retryBackoff.reset();
   }
 
   /**
@@ -471,7 +467,7 @@ export class ConsumerRunner {
       }),
     );
     this.storeDown = null;
-    this.storeRetryDelayMs = this.options.storeRetryBackoff.initialMs;
+    this.storeRetryBackoff.reset();
     this.deps.log.info(
       { consumer: this.assignment.name, seconds },
       "the service's store is reachable again; resuming",
@@ -673,7 +669,7 @@ export class ConsumerRunner {
         );
       }
       this.deps.onError?.(this.ref, { kind: "store" });
-      await this.wait(this.nextStoreRetryDelay());
+      await this.wait(this.storeRetryBackoff.next());
       return;
     }
     // the monitor found the target down while this batch failed: an outage, unless the target itself
@@ -699,7 +695,7 @@ export class ConsumerRunner {
         record: { sequin_id: r.sequin_id, collection_id: r.collection_id, upstream_id: r.upstream_id },
         at: new Date().toISOString(),
       });
-      await this.wait(this.nextRetryDelay());
+      await this.wait(this.retryBackoff.next());
       return;
     }
     const classified = classifyTargetError(error);
@@ -733,9 +729,9 @@ export class ConsumerRunner {
       message: `target unreachable: ${reason}`,
       at: new Date().toISOString(),
     });
-    let delay = this.options.probeBackoff.initialMs;
+    const probeBackoff = new Backoff(this.options.probeBackoff);
     while (!this.stopping) {
-      await this.wait(delay, false);
+      await this.wait(probeBackoff.next(), false);
       if (this.stopping) return;
       this.clearTargetDown();
       try {
@@ -753,43 +749,19 @@ export class ConsumerRunner {
           this.assignment.fence,
           this.lastError,
         ).catch(() => {});
-        delay = Math.min(delay * 2, this.options.probeBackoff.maxMs);
       }
     }
   }
 
+  /** One probe, bounded by the probe timeout: at the deadline the connection (or its attempt) is cut. */
   private async probeOnce(): Promise<void> {
-    const timeoutMs = this.options.probeTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.cutTargetConnection(`no answer within ${timeoutMs} ms`);
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+    await withTimeout(this.options.probeTimeoutMs, async (deadline) => {
+      deadline.addEventListener("abort", () => this.cutTargetConnection((deadline.reason as Error).message), {
+        once: true,
+      });
+      const client = await this.connected();
+      await client.query("select 1");
     });
-    try {
-      await Promise.race([
-        (async () => {
-          const client = await this.connected();
-          await client.query("select 1");
-        })(),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private nextStoreRetryDelay(): number {
-    const delay = this.storeRetryDelayMs;
-    this.storeRetryDelayMs = Math.min(this.storeRetryDelayMs * 2, this.options.storeRetryBackoff.maxMs);
-    return delay;
-  }
-
-  private nextRetryDelay(): number {
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.options.retryBackoff.maxMs);
-    return delay;
   }
 
   /** Moves through the lifecycle table, persisting and logging each real transition. */
@@ -844,18 +816,12 @@ export class ConsumerRunner {
       this.woken = false;
       return;
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        resolve();
-      }
-      this.wakeUp = () => {
-        if (wakeable || self.stopping) done();
-      };
-    });
+    const wake = new AbortController();
+    this.wakeUp = () => {
+      if (wakeable || this.stopping) wake.abort();
+    };
+    await delay(ms, wake.signal);
+    this.wakeUp = undefined;
     this.woken = false;
   }
 }
@@ -877,30 +843,4 @@ function refusalOf(error: unknown): TargetErrorClass {
   const classified = classifyTargetError(error);
   if (classified.kind !== "refused") throw error;
   return classified;
-}
-
-/** `promise`, or the signal's reason once aborted; a value that arrives late is handed to `discard`. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
-  if (signal.aborted) {
-    promise.then(discard, () => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.then(discard, () => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        if (signal.aborted) discard(value);
-        else resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
+import { withTransaction } from "./transaction.js";
 
 const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), "migrations");
 const migrationLockKey = 7376_0001;
@@ -37,23 +38,22 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
       "create table if not exists sequin_migrations (version int primary key, name text not null, applied_at timestamptz not null default now())",
     );
     for (const migration of migrations) {
-      await client.query("begin");
       try {
-        await client.query("select pg_advisory_xact_lock($1)", [migrationLockKey]);
-        const done = await client.query("select 1 from sequin_migrations where version = $1", [
-          migration.version,
-        ]);
-        if (done.rowCount === 0) {
-          await client.query(migration.sql);
-          await client.query("insert into sequin_migrations (version, name) values ($1, $2)", [
+        await withTransaction(client, async () => {
+          await client.query("select pg_advisory_xact_lock($1)", [migrationLockKey]);
+          const done = await client.query("select 1 from sequin_migrations where version = $1", [
             migration.version,
-            migration.name,
           ]);
-          applied.push(migration.name);
-        }
-        await client.query("commit");
+          if (done.rowCount === 0) {
+            await client.query(migration.sql);
+            await client.query("insert into sequin_migrations (version, name) values ($1, $2)", [
+              migration.version,
+              migration.name,
+            ]);
+            applied.push(migration.name);
+          }
+        });
       } catch (error) {
-        await client.query("rollback");
         throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }

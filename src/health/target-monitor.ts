@@ -7,7 +7,7 @@
  * A probe that throws could not be made (the service's own store, where the target's address is kept,
  * failed): that is no verdict on the target, so nobody is told it is down.
  */
-import { Periodic } from "./periodic.js";
+import { Periodic, TimeoutError, withTimeout } from "../runtime/index.js";
 
 export interface TargetProbe {
   ok: boolean;
@@ -57,23 +57,12 @@ export class TargetMonitor {
     );
   }
 
-  private async probeWithTimeout(targetId: string): Promise<TargetProbe | Error> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<TargetProbe>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ ok: false, error: `no answer within ${this.options.timeoutMs} ms` }),
-        this.options.timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([
-        this.probe(targetId).catch((error: unknown) =>
-          error instanceof Error ? error : new Error(String(error)),
-        ),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private probeWithTimeout(targetId: string): Promise<TargetProbe | Error> {
+    return withTimeout(this.options.timeoutMs, () => this.probe(targetId)).catch(
+      (error: unknown): TargetProbe | Error => {
+        if (error instanceof TimeoutError) return { ok: false, error: error.message };
+        return error instanceof Error ? error : new Error(String(error));
+      },
+    );
   }
 }

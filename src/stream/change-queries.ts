@@ -6,7 +6,7 @@
  * it, so its changes sort after any cursor a reader could have reached. Readers therefore wait behind a long
  * write transaction of the store's database, and never skip past it. See docs/streams.md.
  */
-import type { Queryable } from "./sync-queries.js";
+import type { Queryable } from "../db/queryable.js";
 
 export type StreamFilter = { provider: string } | { syncId: string };
 

@@ -1,5 +1,6 @@
 /** The record stream: syncs, ingest, ordered reading and wake-ups. The only module other folders import. */
 
+export type { Queryable } from "../db/queryable.js";
 export {
   type BatchBounds,
   type Change,
@@ -26,12 +27,10 @@ export { sequinId } from "./sequin-id.js";
 export { StreamListener, type WakeFilter } from "./stream-listener.js";
 export { notifyStreamChanged, streamChannel } from "./stream-notifier.js";
 export * from "./stream-schemas.js";
-export type { Queryable } from "./sync-queries.js";
 export {
   createSync,
   deleteSync,
   getSync,
-  inTransaction,
   listSyncs,
   removeCollection,
   updateSync,

@@ -4,6 +4,7 @@
  * stored one (or identical to it) are counted as `stale` and change nothing.
  */
 import type pg from "pg";
+import { withTransaction } from "../db/transaction.js";
 import { notFound, type ValidationErrors, validationError } from "../errors.js";
 import { parseOrThrow } from "../validation.js";
 import { copyField } from "./copy-text.js";
@@ -97,20 +98,17 @@ export async function ingest(
   });
   if (firstError) throw validationError(errors, firstError);
 
-  const client = await pool.connect();
   let changed: number;
   try {
-    await client.query("begin");
-    await copyIntoIngestStaging(client, [...newest.values()].map((r) => `${r.row}\n`).join(""));
-    changed = await upsertStagedRecords(client, syncId, sync.provider);
-    if (newCollections.size > 0) await addCollections(client, syncId, [...newCollections]);
-    await client.query("commit");
+    changed = await withTransaction(pool, async (client) => {
+      await copyIntoIngestStaging(client, [...newest.values()].map((r) => `${r.row}\n`).join(""));
+      const upserted = await upsertStagedRecords(client, syncId, sync.provider);
+      if (newCollections.size > 0) await addCollections(client, syncId, [...newCollections]);
+      return upserted;
+    });
   } catch (error) {
-    await client.query("rollback").catch(() => {});
     if ((error as { code?: string }).code === "23503") throw notFound("sync", syncId);
     throw error;
-  } finally {
-    client.release();
   }
   if (changed > 0) notifyStreamChanged(pool, sync.provider);
   return { accepted: changed, stale: records.length - changed, sanitized };

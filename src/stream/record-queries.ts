@@ -2,8 +2,8 @@
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import type { Queryable } from "../db/queryable.js";
 import type { StreamRecord } from "./stream-schemas.js";
-import type { Queryable } from "./sync-queries.js";
 
 const stagedClients = new WeakSet<object>();
 

@@ -1,9 +1,9 @@
 /** Looking up records in a sync's stream by collection and upstream id. */
 
 import type { z } from "zod";
+import type { Queryable } from "../db/queryable.js";
 import { type CollectionCount, countRecordsByCollection, selectRecords } from "./record-queries.js";
 import type { recordLookupQuerySchema, StreamRecord } from "./stream-schemas.js";
-import type { Queryable } from "./sync-queries.js";
 import { getSyncRow } from "./syncs.js";
 
 export async function lookupRecords(

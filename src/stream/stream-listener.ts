@@ -1,9 +1,10 @@
 /**
  * One LISTEN connection per process that turns stream notifications into calls to subscribers (consumer
- * runners), so they wake within milliseconds of a commit. It reconnects by itself with capped backoff and,
+ * runners), so they wake within milliseconds of a commit. It reconnects by itself with capped, jittered backoff and,
  * after reconnecting, wakes everyone, since notifications sent while it was away are lost.
  */
 import pg from "pg";
+import { Backoff } from "../runtime/index.js";
 import { streamChannel } from "./stream-notifier.js";
 
 export type WakeFilter = { provider: string } | { all: true };
@@ -14,7 +15,7 @@ export class StreamListener {
   private readonly subscribers = new Set<Subscriber>();
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private backoffMs = 100;
+  private readonly backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
 
   constructor(private readonly url: string) {}
 
@@ -49,7 +50,7 @@ export class StreamListener {
       return;
     }
     this.client = client;
-    this.backoffMs = 100;
+    this.backoff.reset();
     this.dispatch("*");
   }
 
@@ -65,8 +66,7 @@ export class StreamListener {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.connect().catch(() => this.scheduleReconnect());
-    }, this.backoffMs);
-    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+    }, this.backoff.next());
   }
 
   private dispatch(payload: string): void {

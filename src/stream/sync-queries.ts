@@ -1,8 +1,6 @@
 /** SQL for syncs. One function per statement; each takes its client explicitly. */
-import type pg from "pg";
+import type { Queryable } from "../db/queryable.js";
 import type { Sync } from "./stream-schemas.js";
-
-export type Queryable = Pick<pg.Pool | pg.PoolClient | pg.Client, "query">;
 
 export interface SyncRow extends Sync {
   removed_collections: string[];

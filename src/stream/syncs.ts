@@ -4,13 +4,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { Queryable } from "../db/queryable.js";
+import { withTransaction } from "../db/transaction.js";
 import { duplicateNameOr, notFound } from "../errors.js";
 import type { NewSync, Sync, SyncPatch } from "./stream-schemas.js";
 import {
   deleteCollectionRecords,
   deleteSyncRow,
   insertSync,
-  type Queryable,
   type SyncRow,
   selectSync,
   selectSyncs,
@@ -57,7 +58,7 @@ export async function getSync(db: Queryable, id: string): Promise<Sync> {
  * removed (as by removeCollection); collections added back are forwarded again from then on.
  */
 export async function updateSync(pool: pg.Pool, id: string, patch: SyncPatch): Promise<Sync> {
-  return inTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     const current = await getSyncRow(client, id);
     const collections = patch.collections ? [...new Set(patch.collections)] : current.collections;
     const dropped = current.collections.filter((c) => !collections.includes(c));
@@ -86,7 +87,7 @@ export async function deleteSync(db: Queryable, id: string): Promise<void> {
 
 /** Stops forwarding one collection; its rows in targets stay. Ingest into it is refused until re-added. */
 export async function removeCollection(pool: pg.Pool, syncId: string, collectionId: string): Promise<void> {
-  await inTransaction(pool, async (client) => {
+  await withTransaction(pool, async (client) => {
     const current = await getSyncRow(client, syncId);
     const known =
       current.collections.includes(collectionId) || current.removed_collections.includes(collectionId);
@@ -98,19 +99,4 @@ export async function removeCollection(pool: pg.Pool, syncId: string, collection
     });
     await deleteCollectionRecords(client, syncId, collectionId);
   });
-}
-
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    const result = await fn(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
 }

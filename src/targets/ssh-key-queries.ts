@@ -1,5 +1,5 @@
 /** SQL for the SSH key pairs the service made for bastion tunnels. */
-import type { Queryable } from "../stream/index.js";
+import type { Queryable } from "../db/queryable.js";
 
 export interface SshKeyRow {
   id: string;

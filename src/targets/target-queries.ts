@@ -1,5 +1,5 @@
 /** SQL for registered Postgres targets. */
-import type { Queryable } from "../stream/index.js";
+import type { Queryable } from "../db/queryable.js";
 
 export interface TargetRow {
   id: string;

@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseVaultKey } from "../config.js";
+import type { Queryable } from "../db/queryable.js";
 import { SequinError } from "../errors.js";
-import type { Queryable } from "../stream/index.js";
 
 const version = 1;
 const checkPlaintext = "sequin vault check";

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { withTimeout } from "../../runtime/index.js";
 import { openApiRoute } from "../openapi.js";
 import type { ServerDeps } from "../server-deps.js";
 
@@ -13,20 +14,11 @@ const unavailableSchema = z
   .object({ status: z.literal("unavailable"), code: z.literal("store_unavailable"), summary: z.string() })
   .meta({ id: "ServiceUnavailable" });
 
-async function storeReachable(deps: ServerDeps): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), healthTimeoutMs);
-  });
-  try {
-    const query = deps.pool.query("select 1").then(
-      () => true,
-      () => false,
-    );
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function storeReachable(deps: ServerDeps): Promise<boolean> {
+  return withTimeout(healthTimeoutMs, () => deps.pool.query("select 1")).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function serviceRoutes(app: FastifyInstance, deps: ServerDeps): void {

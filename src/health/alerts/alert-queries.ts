@@ -1,6 +1,6 @@
 /** SQL for alert bookkeeping: the compare-and-set of a consumer's alerted status, and the delivery queue. */
 import type pg from "pg";
-import type { Queryable } from "../../stream/index.js";
+import type { Queryable } from "../../db/queryable.js";
 
 export type AlertEvent = "consumer.unhealthy" | "consumer.recovered";
 export type AlertChannel = "email" | "webhook";

@@ -1,10 +1,10 @@
 /**
  * Delivers queued alerts, apart from the consumers so a slow or broken SMTP server or webhook never holds
- * them up. A failed delivery is logged and retried with capped backoff until it succeeds.
+ * them up. A failed delivery is logged and retried with capped, jittered backoff until it succeeds.
  */
 import type pg from "pg";
 import type { Logger } from "pino";
-import { Periodic } from "../periodic.js";
+import { backoffDelay, Periodic } from "../../runtime/index.js";
 import type { Channel } from "./alert-channels.js";
 import { claimDueDeliveries, markDelivered, markFailed } from "./alert-queries.js";
 
@@ -63,10 +63,11 @@ export class AlertSender {
           "alert sent",
         );
       } catch (error) {
-        const retry = Math.min(
-          this.options.retry.initialSeconds * 2 ** delivery.attempts,
-          this.options.retry.maxSeconds,
-        );
+        const retry =
+          backoffDelay(delivery.attempts, {
+            initialMs: this.options.retry.initialSeconds * 1000,
+            maxMs: this.options.retry.maxSeconds * 1000,
+          }) / 1000;
         await markFailed(this.pool, delivery.id, (error as Error).message, retry);
         this.log.warn(
           {

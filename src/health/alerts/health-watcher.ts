@@ -8,8 +8,8 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { ConsumerStatistics, ConsumerView } from "../../consumer/index.js";
-import { inTransaction } from "../../stream/index.js";
-import { Periodic } from "../periodic.js";
+import { withTransaction } from "../../db/transaction.js";
+import { Periodic } from "../../runtime/index.js";
 import { type AlertChannel, type AlertPayload, insertDelivery, swapAlertedStatus } from "./alert-queries.js";
 
 export interface HealthWatcherOptions {
@@ -79,7 +79,7 @@ export class HealthWatcher {
         lag: consumer.lag,
       },
     };
-    const won = await inTransaction(this.pool, async (client) => {
+    const won = await withTransaction(this.pool, async (client) => {
       if (!(await swapAlertedStatus(client, consumer.id, from, to))) return false;
       for (const channel of this.channels) {
         await insertDelivery(client, { consumerId: consumer.id, channel, event, payload });

@@ -83,24 +83,12 @@ export async function upsertStaged(client: pg.ClientBase, table: TableName): Pro
   return result.rowCount ?? 0;
 }
 
-export async function beginBatch(client: pg.ClientBase): Promise<void> {
-  await client.query("begin");
-}
-
 /** The open transaction's `now()` in UTC, as ISO text whatever the session's DateStyle. */
 export async function transactionTimestamp(client: pg.ClientBase): Promise<string> {
   const { rows } = await client.query<{ now: string }>(
     `select to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as now`,
   );
   return rows[0]!.now;
-}
-
-export async function commitBatch(client: pg.ClientBase): Promise<void> {
-  await client.query("commit");
-}
-
-export async function rollbackBatch(client: pg.ClientBase): Promise<void> {
-  await client.query("rollback");
 }
 
 /** A writable COPY straight into the consumer table (all eight contract columns). */

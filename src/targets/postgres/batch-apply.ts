@@ -6,15 +6,8 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import {
-  beginBatch,
-  commitBatch,
-  copyIntoStaging,
-  createStagingTable,
-  deleteStaged,
-  rollbackBatch,
-  upsertStaged,
-} from "./apply-queries.js";
+import { withTransaction } from "../../db/transaction.js";
+import { copyIntoStaging, createStagingTable, deleteStaged, upsertStaged } from "./apply-queries.js";
 import { type ApplyRow, copyTextChunks } from "./copy-text.js";
 import { assertIdentifiers, type TableName } from "./identifiers.js";
 
@@ -52,22 +45,17 @@ export async function applyBatch(
   if (Array.isArray(source) && source.length === 0) return { upserted: 0, deleted: 0, unchanged: 0, rows: 0 };
   const input =
     source instanceof Readable ? source : Readable.from(copyTextChunks(source as readonly ApplyRow[]));
-  await beginBatch(client);
-  try {
-    const created = !staged.has(client);
+  const created = !staged.has(client);
+  const result = await withTransaction(client, async () => {
     if (created) await createStagingTable(client);
     const copy = client.query(copyIntoStaging());
     await pipeline(input, copy, options.signal ? { signal: options.signal } : {});
     const rows = copy.rowCount;
     const deleted = await deleteStaged(client, table);
     const upserted = await upsertStaged(client, table);
-    await commitBatch(client);
-    // Created inside the transaction: it exists for later batches only once that committed.
-    if (created) staged.add(client);
     return { upserted, deleted, unchanged: rows - upserted - deleted, rows };
-  } catch (error) {
-    // On a dead connection the rollback fails too; the error worth reporting is the first one.
-    await rollbackBatch(client).catch(() => {});
-    throw error;
-  }
+  });
+  // Created inside the transaction: it exists for later batches only once that committed.
+  if (created) staged.add(client);
+  return result;
 }

@@ -7,14 +7,8 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import {
-  beginBatch,
-  commitBatch,
-  copyIntoTable,
-  deleteByIds,
-  rollbackBatch,
-  transactionTimestamp,
-} from "./apply-queries.js";
+import { withTransaction } from "../../db/transaction.js";
+import { copyIntoTable, deleteByIds, transactionTimestamp } from "./apply-queries.js";
 import type { ApplyResult } from "./batch-apply.js";
 import { assertIdentifiers, type TableName } from "./identifiers.js";
 
@@ -30,22 +24,17 @@ export async function insertBatchDirect(
   tombstones: readonly string[],
 ): Promise<ApplyResult> {
   assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
-  await beginBatch(client);
-  try {
+  return withTransaction(client, async () => {
     const stampedAt = await transactionTimestamp(client);
     const copy = client.query(copyIntoTable(table));
     await pipeline(openRows(stampedAt), copy);
     const inserted = copy.rowCount;
     const deleted = await deleteByIds(client, table, tombstones);
-    await commitBatch(client);
     return {
       upserted: inserted,
       deleted,
       unchanged: tombstones.length - deleted,
       rows: inserted + tombstones.length,
     };
-  } catch (error) {
-    await rollbackBatch(client).catch(() => {});
-    throw error;
-  }
+  });
 }

@@ -9,6 +9,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { withTransaction } from "../../db/transaction.js";
 import { assertIdentifiers, qualifiedName, type TableName } from "./identifiers.js";
 
 export interface TableIdentity {
@@ -48,18 +49,13 @@ export async function deleteRowsNotIn(
   keep: Readable,
 ): Promise<number> {
   assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
-  await client.query("begin");
-  try {
+  return withTransaction(client, async () => {
     await client.query("create temp table sequin_keep (sequin_id uuid primary key) on commit drop");
     await pipeline(keep, client.query(copyFrom("copy sequin_keep (sequin_id) from stdin")));
     await client.query("analyze sequin_keep");
     const result = await client.query(
       `delete from ${qualifiedName(table)} t where not exists (select 1 from sequin_keep k where k.sequin_id = t.sequin_id)`,
     );
-    await client.query("commit");
     return result.rowCount ?? 0;
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
-  }
+  });
 }
