@@ -27,8 +27,12 @@ export interface Config {
   alertWebhookSecret: string | undefined;
   metricsToken: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** How long a worker's claim on a consumer lasts unrenewed: how soon a dead worker's consumers move. */
+  /**
+   * How long a worker's heartbeat keeps its leases: how soon the consumers of a dead or frozen worker move.
+   */
   leaseSeconds: number;
+  /** What this process does: everything, the API and console only, or running consumers only. */
+  role: Role;
   /** A consumer's new health status must hold this long before it is alerted (no storms from flapping). */
   alertSettleSeconds: number;
 }
@@ -41,7 +45,11 @@ export const defaults = {
   logLevel: "info",
   leaseSeconds: 15,
   alertSettleSeconds: 10,
+  role: "all",
 } as const;
+
+export const roles = ["all", "api", "worker"] as const;
+export type Role = (typeof roles)[number];
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -188,6 +196,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const leaseSeconds = parseInteger(env, "SEQUIN_LEASE_SECONDS", 1, 3600, defaults.leaseSeconds, problems);
 
+  const roleRaw = optional(env, "SEQUIN_ROLE") ?? defaults.role;
+  const roleValid = (roles as readonly string[]).includes(roleRaw);
+  if (!roleValid) problems.add("SEQUIN_ROLE", `must be one of ${roles.join(", ")}`, roleRaw);
+  const role = roleValid ? (roleRaw as Role) : defaults.role;
+
   const alertSettleSeconds = parseInteger(
     env,
     "SEQUIN_ALERT_SETTLE_SECONDS",
@@ -219,6 +232,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     metricsToken,
     logLevel,
     leaseSeconds,
+    role,
     alertSettleSeconds,
   };
 }

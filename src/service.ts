@@ -70,23 +70,27 @@ async function backgroundComponents(
 ): Promise<Components> {
   const vault = await Vault.open({ key: config.vaultKey, dataDir: config.dataDir, store: store.pool });
   const targets = new Targets(store.pool, vault);
-  const worker = new ConsumerWorker(
-    {
-      store: store.pool,
-      storeUrl: store.url,
-      log,
-      connectTarget: (id) => targets.connect(id),
-      probeTarget: (id) => targets.test(id),
-      onBatch: (batch) => metrics.batchApplied(batch),
-      onError: (consumer, error) => metrics.batchFailed(consumer, error),
-    },
-    { ...defaultWorkerOptions, leaseSeconds: config.leaseSeconds },
-  );
+  // an `api` process runs no consumers: the workers sharing its store do
+  const worker =
+    config.role === "api"
+      ? undefined
+      : new ConsumerWorker(
+          {
+            store: store.pool,
+            storeUrl: store.url,
+            log,
+            connectTarget: (id) => targets.connect(id),
+            probeTarget: (id) => targets.test(id),
+            onBatch: (batch) => metrics.batchApplied(batch),
+            onError: (consumer, error) => metrics.batchFailed(consumer, error),
+          },
+          { ...defaultWorkerOptions, leaseSeconds: config.leaseSeconds, role: config.role },
+        );
   const consumers = new Consumers({
     pool: store.pool,
     targets,
     lagAlertSeconds: config.lagAlertSeconds,
-    worker,
+    ...(worker ? { worker } : {}),
   });
   // one statistics read per round, whoever asks: the health watcher, /metrics, the lag sampler
   const statistics = new StatisticsSnapshot(
@@ -115,7 +119,7 @@ async function backgroundComponents(
     stop: () => targets.close(),
   };
   return {
-    background: [tunnels, worker, alertSender, healthWatcher, lagSampler],
+    background: [tunnels, ...(worker ? [worker] : []), alertSender, healthWatcher, lagSampler],
     deps: { targets, consumers, metrics },
   };
 }

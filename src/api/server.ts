@@ -18,6 +18,7 @@ import { serviceRoutes } from "./routes/service.js";
 import { sshKeyRoutes } from "./routes/ssh-keys.js";
 import { syncRoutes } from "./routes/syncs.js";
 import { targetRoutes } from "./routes/targets.js";
+import { workerRoutes } from "./routes/workers.js";
 import type { ServerDeps } from "./server-deps.js";
 
 export const bodyLimitBytes = 32 * 1024 * 1024;
@@ -54,7 +55,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   // the web console first: its pages are not API routes, so neither the route table nor the OpenAPI
   // document (both fed by onRoute hooks added below) list them
-  await registerConsole(app, deps);
+  // a `worker` process answers only /health, /metrics and /openapi.json
+  const serveApi = deps.config.role !== "worker";
+  if (serveApi) await registerConsole(app, deps);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook("onRoute", (route) => {
@@ -91,9 +94,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   serviceRoutes(app, deps);
   metricsRoutes(app, deps);
+  if (!serveApi) return app;
   syncRoutes(app, deps);
   targetRoutes(app, deps);
   sshKeyRoutes(app, deps);
   consumerRoutes(app, deps);
+  workerRoutes(app, deps);
   return app;
 }

@@ -1,5 +1,9 @@
-/** SQL for consumers: definitions, leases, fenced position commits and lifecycle events. */
+/**
+ * SQL for consumers: definitions, fenced position commits and lifecycle events. Who runs a consumer is its
+ * lease (src/work, kind "consumer"); every runner write checks the lease's fence.
+ */
 import type { Cursor, Queryable } from "../stream/index.js";
+import { bumpFenceSql, fenceHolds } from "../work/index.js";
 import type { ConsumerState } from "./consumer-lifecycle.js";
 
 export interface ConsumerRow {
@@ -24,9 +28,8 @@ export interface ConsumerRow {
   last_applied_at: Date | null;
   last_error: LastError | null;
   lag_alert_seconds: number | null;
-  lease_owner: string | null;
-  lease_fence: string;
-  lease_expires_at: Date | null;
+  /** the live worker holding the consumer's lease, where a statement reads it (the statistics do) */
+  worker_id?: string | null;
   /** identity of the table last written to (see migration 008) */
   table_oid: string | null;
   table_relfilenode: string | null;
@@ -60,8 +63,7 @@ export interface LastError {
 const columns = `id, name, target_id, filter_provider, filter_sync_id, table_schema, table_name, desired, state,
   state_changed_at, cursor_txid::text, cursor_position::text, backfill_head_txid::text,
   backfill_head_position::text, backfill_total::text, backfill_done::text, upserted::text, deleted::text,
-  last_applied_at, last_error, lag_alert_seconds, lease_owner, lease_fence::text, lease_expires_at,
-  table_oid::text, table_relfilenode::text, rewrite_reason, rewrite_started_at, rewrite_finished_at,
+  last_applied_at, last_error, lag_alert_seconds, table_oid::text, table_relfilenode::text, rewrite_reason, rewrite_started_at, rewrite_finished_at,
   rewrite_cursor_txid::text, rewrite_cursor_position::text, rewrite_head_txid::text,
   rewrite_head_position::text, rewrite_total::text, rewrite_done::text, rewrite_deleted::text, inserted_at,
   updated_at`;
@@ -124,7 +126,11 @@ export async function selectConsumersOfTarget(db: Queryable, targetId: string): 
   return rows;
 }
 
-/** Definition changes. Changing the filter or table restarts forwarding from the stream's start. */
+/**
+ * Definition changes. Changing the filter or table restarts forwarding from the stream's start, and moves
+ * the lease's fence on in the same statement (the lease row first, the order every fenced commit locks in),
+ * so the runner restarts and no commit of the old definition lands after the reset.
+ */
 export async function updateConsumerDefinition(
   db: Queryable,
   id: string,
@@ -132,13 +138,13 @@ export async function updateConsumerDefinition(
   resetPosition: boolean,
 ): Promise<ConsumerRow | undefined> {
   const { rows } = await db.query<ConsumerRow>(
-    `update sequin_consumers set name = $2, target_id = $3, filter_provider = $4, filter_sync_id = $5,
+    `with bumped as (${bumpFenceSql("consumer", "$1")} and $9 returning 1)
+     update sequin_consumers set name = $2, target_id = $3, filter_provider = $4, filter_sync_id = $5,
        table_schema = $6, table_name = $7, lag_alert_seconds = $8, updated_at = now(),
        cursor_txid = case when $9 then '0'::xid8 else cursor_txid end,
        cursor_position = case when $9 then 0 else cursor_position end,
-       backfill_done = case when $9 then 0 else backfill_done end,
-       lease_fence = case when $9 then lease_fence + 1 else lease_fence end
-     where id = $1 returning ${columns}`,
+       backfill_done = case when $9 then 0 else backfill_done end
+     where id = $1 and (select count(*) from bumped) >= 0 returning ${columns}`,
     [
       id,
       c.name,
@@ -214,44 +220,24 @@ export async function selectConsumerEvents(
   return rows;
 }
 
-// ---- leases: one worker owns a consumer at a time; fences make a stale owner's writes fail ----
+/** Ids of the consumers that should run now (the resources of kind "consumer" to share among workers). */
+export async function selectActiveConsumerIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    "select id::text from sequin_consumers where desired = 'active' order by id",
+  );
+  return rows.map((r) => r.id);
+}
 
-/** Takes consumers that should run and are unowned or whose lease expired; returns them with their fence. */
-export async function claimConsumers(
-  db: Queryable,
-  owner: string,
-  leaseSeconds: number,
-): Promise<ConsumerRow[]> {
+export async function selectConsumersByIds(db: Queryable, ids: readonly string[]): Promise<ConsumerRow[]> {
   const { rows } = await db.query<ConsumerRow>(
-    `update sequin_consumers set lease_owner = $1, lease_fence = lease_fence + 1,
-       lease_expires_at = now() + make_interval(secs => $2)
-     where desired = 'active' and (lease_owner is null or lease_expires_at < now())
-     returning ${columns}`,
-    [owner, leaseSeconds],
+    `select ${columns} from sequin_consumers where id = any($1::uuid[])`,
+    [ids],
   );
   return rows;
 }
 
-/** Extends this owner's leases; returns the ids still held (with the fence each was claimed under). */
-export async function renewLeases(
-  db: Queryable,
-  owner: string,
-  leaseSeconds: number,
-): Promise<Map<string, string>> {
-  const { rows } = await db.query<{ id: string; fence: string; desired: string }>(
-    `update sequin_consumers set lease_expires_at = now() + make_interval(secs => $2)
-     where lease_owner = $1 returning id, lease_fence::text as fence, desired`,
-    [owner, leaseSeconds],
-  );
-  return new Map(rows.filter((r) => r.desired === "active").map((r) => [r.id, r.fence]));
-}
-
-export async function releaseLease(db: Queryable, id: string, owner: string, fence: string): Promise<void> {
-  await db.query(
-    "update sequin_consumers set lease_owner = null, lease_expires_at = null where id = $1 and lease_owner = $2 and lease_fence = $3",
-    [id, owner, fence],
-  );
-}
+/** The where clause of a runner's write: its lease's fence is still `$2` (consumer id `$1`). */
+const fenced = fenceHolds("consumer", "$1", "$2");
 
 /**
  * Records a committed batch: moves the cursor and adds to the counters, only while the fence still matches.
@@ -265,7 +251,7 @@ export async function commitPosition(
     `update sequin_consumers set cursor_txid = $3::xid8, cursor_position = $4, upserted = upserted + $5,
        deleted = deleted + $6, backfill_done = backfill_done + $7,
        last_applied_at = case when $5 + $6 > 0 then now() else last_applied_at end
-     where id = $1 and lease_fence = $2 and (cursor_txid, cursor_position) <= ($3::xid8, $4::bigint)`,
+     where id = $1 and ${fenced} and (cursor_txid, cursor_position) <= ($3::xid8, $4::bigint)`,
     [p.id, p.fence, p.cursor.txid, p.cursor.position, p.upserted, p.deleted, p.applied],
   );
   return result.rowCount === 1;
@@ -301,7 +287,7 @@ export async function updateRunnerState(
          else last_error end,
        backfill_head_txid = case when $5 then null else backfill_head_txid end,
        backfill_head_position = case when $5 then null else backfill_head_position end
-     where id = $1 and lease_fence = $2 and desired = 'active'`,
+     where id = $1 and ${fenced} and desired = 'active'`,
     [p.id, p.fence, p.state, p.lastError, p.finishBackfill, p.failed],
   );
   return result.rowCount === 1;
@@ -315,7 +301,7 @@ export async function recordFailedRetry(
   lastError: LastError,
 ): Promise<void> {
   await db.query(
-    `update sequin_consumers set last_error = $3::jsonb || ${nextAttempt} where id = $1 and lease_fence = $2`,
+    `update sequin_consumers set last_error = $3::jsonb || ${nextAttempt} where id = $1 and ${fenced}`,
     [id, fence, lastError],
   );
 }

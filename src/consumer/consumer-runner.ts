@@ -44,12 +44,16 @@ import {
   applyBatch,
   classifyTargetError,
   deleteRowsNotIn,
+  FenceRefused,
   insertBatchDirect,
+  prepareFencedSession,
   readTableIdentity,
   type TableIdentity,
   type TableName,
   type TargetErrorClass,
+  type TargetFence,
   tableIsEmpty,
+  takeFence,
 } from "../targets/postgres/index.js";
 import {
   type ConsumerEvent,
@@ -143,6 +147,11 @@ export interface RunnerDeps {
   log: Logger;
   onBatch?: (batch: BatchApplied) => void;
   onError?: (consumer: ConsumerRef, error: { kind: string; sqlstate?: string }) => void;
+  /**
+   * The worker's lease: a target session idle inside a transaction for longer ends itself, so a worker frozen
+   * just before its COMMIT cannot hold the consumer's fence row from the next owner for long.
+   */
+  leaseSeconds?: number;
 }
 
 export interface RunnerSnapshot {
@@ -154,6 +163,7 @@ export interface RunnerSnapshot {
   storeUnreachable: LastError | null;
 }
 
+/** Another worker owns the consumer now: the store (`where`) refused a write under this runner's fence. */
 class LostLease extends Error {}
 /** A call to the service's own store failed: waited out, never blamed on the target. */
 class StoreFailed extends Error {}
@@ -198,6 +208,8 @@ export class ConsumerRunner {
   private plannedBatch: { after: Cursor; bounds: Promise<BatchBounds | null> } | undefined;
   /** Aborted when the target is found down, to cut a connection attempt that would hang until its timeout. */
   private targetDownSignal = new AbortController();
+  /** Set when the target user cannot create the fence table: batches then carry no target fence. */
+  private targetFenceUnavailable = false;
 
   constructor(
     private readonly assignment: ConsumerAssignment,
@@ -424,7 +436,12 @@ export class ConsumerRunner {
     const target = await this.connected();
     const live = this.cursor;
     const deleted = await this.withStoreCopy((open) =>
-      deleteRowsNotIn(target, this.assignment.table, open(copyKeptIdsOutSql(this.assignment.filter, live))),
+      deleteRowsNotIn(
+        target,
+        this.assignment.table,
+        open(copyKeptIdsOutSql(this.assignment.filter, live)),
+        this.batchFence,
+      ),
     );
     await this.fenced(() =>
       finishRewrite(this.deps.store, { id: this.assignment.id, fence: this.fence, deleted }),
@@ -557,16 +574,29 @@ export class ConsumerRunner {
             this.assignment.table,
             (stampedAt) => open(copyLiveRowsOutSql(this.assignment.filter, after, upto, stampedAt)),
             tombstones,
+            this.batchFence,
           ),
         );
       } catch (error) {
-        if (error instanceof StoreFailed || classifyTargetError(error).kind === "unreachable") throw error;
+        if (
+          error instanceof StoreFailed ||
+          error instanceof FenceRefused ||
+          classifyTargetError(error).kind === "unreachable"
+        )
+          throw error;
         // some record is already in the table (or the table refuses): from now on, the normal way
         this.directInsert = false;
       }
     }
     result ??= await this.withStoreCopy((open) =>
-      applyBatch(target, this.assignment.table, open(copyChangesOutSql(this.assignment.filter, after, upto))),
+      applyBatch(
+        target,
+        this.assignment.table,
+        open(copyChangesOutSql(this.assignment.filter, after, upto)),
+        {
+          ...(this.batchFence ? { fence: this.batchFence } : {}),
+        },
+      ),
     );
     const next = { txid: upto.txid, position: upto.position };
     const applied = result;
@@ -643,8 +673,47 @@ export class ConsumerRunner {
     client.on("error", () => {
       if (this.target === client) this.target = undefined;
     });
+    try {
+      await this.takeTargetFence(client);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
     this.target = client;
     return client;
+  }
+
+  /**
+   * The fence in the target (targets/postgres/target-fence.ts): taken on every new session, so once this
+   * runner wrote there, nothing of an older owner commits. A user without the right to create the fence
+   * table in the consumer's schema loses only this second check (the store's stays), with a warning.
+   */
+  private async takeTargetFence(client: pg.Client): Promise<void> {
+    if (this.targetFenceUnavailable) return;
+    const fence = this.targetFence;
+    try {
+      // never below 5 s: a busy process may pause that long between two statements of its own batch
+      const idleMs = Math.max(5, this.deps.leaseSeconds ?? 15) * 1000;
+      await prepareFencedSession(client, fence.schema, idleMs);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "42501") throw error;
+      this.targetFenceUnavailable = true;
+      this.deps.log.warn(
+        { consumer: this.assignment.name, schema: fence.schema },
+        "the target user may not create the fence table sequin_fences in the consumer's schema; only the store checks this worker's lease (grant create on the schema to the user)",
+      );
+      return;
+    }
+    if (!(await takeFence(client, fence))) throw new FenceRefused(fence.fence);
+  }
+
+  /** This runner's fence as the target checks it; undefined when the target cannot hold one. */
+  private get batchFence(): TargetFence | undefined {
+    return this.targetFenceUnavailable ? undefined : this.targetFence;
+  }
+
+  private get targetFence(): TargetFence {
+    return { schema: this.assignment.table.schema, consumerId: this.assignment.id, fence: this.fence };
   }
 
   private async closeTarget(): Promise<void> {
@@ -655,8 +724,12 @@ export class ConsumerRunner {
 
   private async handleFailure(error: unknown): Promise<void> {
     const log = this.deps.log;
-    if (error instanceof LostLease) {
-      log.warn({ consumer: this.assignment.name }, "consumer taken over by another worker; stopping here");
+    if (error instanceof LostLease || error instanceof FenceRefused) {
+      const where = error instanceof LostLease ? "store" : "target";
+      log.warn(
+        { consumer: this.assignment.name, fence: this.fence, refusedBy: where },
+        `the ${where} refused this worker's write: the consumer's lease moved to another worker; stopping here`,
+      );
       this.stopping = true;
       return;
     }
@@ -839,7 +912,13 @@ function storeFailure(error: unknown): StoreFailed {
 /** The target's refusal of a write, classified; any other failure is rethrown as it is. */
 function refusalOf(error: unknown): TargetErrorClass {
   // a connection cut by the target monitor is an outage, not a refusal to split a batch on
-  if (error instanceof LostLease || error instanceof StoreFailed || error instanceof TargetDown) throw error;
+  if (
+    error instanceof LostLease ||
+    error instanceof FenceRefused ||
+    error instanceof StoreFailed ||
+    error instanceof TargetDown
+  )
+    throw error;
   const classified = classifyTargetError(error);
   if (classified.kind !== "refused") throw error;
   return classified;

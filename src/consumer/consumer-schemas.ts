@@ -115,6 +115,11 @@ export const consumerSchema = z
       })
       .nullable(),
     lag_alert_seconds: z.number().int().nullable(),
+    worker_id: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("the worker process running the consumer now (GET /v1/workers); null while it runs nowhere"),
     warnings: z
       .array(consumerWarningSchema)
       .describe(

@@ -27,6 +27,8 @@ const bySync = `c.filter_sync_id is not null and r.sync_id = c.filter_sync_id an
 
 export function consumerStatsSql(one: boolean): string {
   return `select ${consumerColumns("c")}, t.name as target_name, c.alerted_status,
+    (select l.owner::text from sequin_leases l join sequin_workers w on w.id = l.owner and w.expires_at > now()
+      where l.kind = 'consumer' and l.resource_id = c.id) as worker_id,
     (select count(*)::int from (
        (select 1 from sequin_records r where ${byProvider} limit $1)
        union all

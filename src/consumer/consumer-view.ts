@@ -10,7 +10,8 @@ export function filterOf(row: ConsumerRow): StreamFilter {
   return row.filter_provider !== null ? { provider: row.filter_provider } : { syncId: row.filter_sync_id! };
 }
 
-export function assignmentOf(row: ConsumerRow): ConsumerAssignment {
+/** What a runner gets: the consumer's row, and the fence of the lease its worker holds on it. */
+export function assignmentOf(row: ConsumerRow, fence: string): ConsumerAssignment {
   const state =
     row.state === "inactive" || row.state === "paused"
       ? row.backfill_head_txid
@@ -20,7 +21,7 @@ export function assignmentOf(row: ConsumerRow): ConsumerAssignment {
   return {
     id: row.id,
     name: row.name,
-    fence: row.lease_fence,
+    fence,
     filter: filterOf(row),
     table: { schema: row.table_schema, name: row.table_name },
     cursor: { txid: row.cursor_txid, position: row.cursor_position },
@@ -100,6 +101,7 @@ export function consumerView(row: ConsumerRow, ctx: ViewContext): ConsumerView {
     backfill: backfillOf(row, total, done),
     last_error: row.last_error,
     lag_alert_seconds: row.lag_alert_seconds,
+    worker_id: row.worker_id ?? null,
     warnings: ctx.warnings ?? [],
     state_changed_at: row.state_changed_at.toISOString(),
     inserted_at: row.inserted_at.toISOString(),

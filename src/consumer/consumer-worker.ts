@@ -1,19 +1,19 @@
 /**
- * The consumer worker of one service process: claims consumers that should run (a lease row per consumer,
- * with a fencing number), runs a ConsumerRunner for each, renews the leases, and stops runners whose
- * consumer was paused, deleted or taken over. Several processes sharing one store split the consumers
- * between them; a consumer whose worker dies moves to another once its lease expires.
+ * The consumer worker of one service process: takes its fair share of the consumers that should run
+ * (leases of kind "consumer", src/work), runs a ConsumerRunner for each, hands consumers above its share back
+ * at a batch boundary, and stops runners whose consumer was paused, deleted, taken over or restarted (a new
+ * fence). Several processes sharing one store split the consumers between them; a consumer whose worker dies
+ * or freezes moves to another once the worker's heartbeat is older than the lease.
  */
-import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { TargetMonitor, type TargetMonitorOptions, type TargetProbe } from "../health/target-monitor.js";
 import { StreamListener, type WakeFilter } from "../stream/index.js";
+import { beatMsFor, type WorkerRole, WorkOwnership } from "../work/index.js";
 import {
   type ConsumerRow,
-  claimConsumers,
-  releaseLease,
-  renewLeases,
+  selectActiveConsumerIds,
+  selectConsumersByIds,
   selectSyncProvider,
 } from "./consumer-queries.js";
 import {
@@ -26,10 +26,14 @@ import {
 import { assignmentOf } from "./consumer-view.js";
 
 export interface WorkerOptions {
-  /** How long a claim lasts without renewal: how soon a dead worker's consumers move. */
+  /** How long a worker's heartbeat keeps its leases: how soon a dead or frozen worker's consumers move. */
   leaseSeconds: number;
-  /** How often leases are renewed and new consumers claimed. */
+  /** How often the worker looks at its share (claims, hands back, restarts runners). */
   tickMs: number;
+  /** How often it writes its heartbeat; by default a fifth of the lease. */
+  beatMs?: number;
+  /** The process's role, as GET /v1/workers shows it. */
+  role?: WorkerRole;
   runner: RunnerOptions;
   /** Probing targets in use, so outages are seen within seconds. */
   targetProbe: TargetMonitorOptions;
@@ -61,7 +65,7 @@ interface Running {
 
 export class ConsumerWorker {
   readonly name = "consumer-worker";
-  readonly owner = `worker-${randomUUID()}`;
+  private readonly ownership: WorkOwnership;
   private readonly running = new Map<string, Running>();
   private readonly listener: StreamListener;
   private readonly monitor: TargetMonitor;
@@ -76,6 +80,12 @@ export class ConsumerWorker {
     private readonly deps: WorkerDeps,
     private readonly options: WorkerOptions = defaultWorkerOptions,
   ) {
+    this.ownership = new WorkOwnership(
+      deps.store,
+      options.role ?? "all",
+      { leaseSeconds: options.leaseSeconds, beatMs: options.beatMs ?? beatMsFor(options.leaseSeconds) },
+      deps.log,
+    );
     this.listener = new StreamListener(deps.storeUrl);
     this.monitor = new TargetMonitor(
       options.targetProbe,
@@ -90,8 +100,14 @@ export class ConsumerWorker {
     );
   }
 
+  /** This worker's id in the store (GET /v1/workers, consumers' worker_id). */
+  get id(): string {
+    return this.ownership.id;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
+    await this.ownership.start();
     await this.listener.start();
     await this.tick();
     this.schedule();
@@ -113,6 +129,7 @@ export class ConsumerWorker {
     await this.monitor.stop();
     await this.ticking;
     await Promise.all([...this.running.keys()].map((id) => this.stopRunner(id)));
+    await this.ownership.stop();
     await this.listener.stop();
   }
 
@@ -170,28 +187,46 @@ export class ConsumerWorker {
     return this.ticking;
   }
 
+  /**
+   * One look at the leases: runners whose lease moved, whose fence changed or that stopped by themselves
+   * stop; consumers above the fair share are handed back once their runner stopped (at a batch boundary);
+   * free consumers are claimed up to the share; held consumers without a runner get one.
+   */
   private async reconcile(): Promise<void> {
     if (this.stopped) return;
-    const held = await renewLeases(this.deps.store, this.owner, this.options.leaseSeconds);
+    const activeIds = await selectActiveConsumerIds(this.deps.store);
+    const plan = await this.ownership.plan("consumer", activeIds);
+    const stops: Promise<void>[] = [];
     for (const [id, { runner }] of this.running) {
-      if (held.get(id) !== runner.fence || runner.stopped) await this.stopRunner(id);
+      const fence = plan.held.get(id);
+      if (fence === runner.fence && !runner.stopped) continue;
+      if (fence === undefined && !plan.release.includes(id))
+        this.deps.log.warn(
+          { consumerId: id, fence: runner.fence, leaseMoved: true },
+          "the consumer's lease moved to another worker (this one was away longer than its lease); its runner here stops, its writes would be refused",
+        );
+      stops.push(this.stopRunner(id));
     }
-    // consumers we hold but do not run (e.g. a fence bump after a definition change) are released and reclaimed
-    for (const [id, fence] of held) {
-      if (!this.running.has(id)) await releaseLease(this.deps.store, id, this.owner, fence);
-    }
+    await Promise.all(stops);
+    if (plan.release.length > 0) await this.ownership.release("consumer", plan.release);
     if (this.stopped) return;
-    const claimed = await claimConsumers(this.deps.store, this.owner, this.options.leaseSeconds);
-    for (const row of claimed) await this.startRunner(row);
+    const claimed = await this.ownership.claim("consumer", plan.claim);
+    const toRun = new Map([...plan.held, ...claimed].filter(([id]) => !this.running.has(id)));
+    if (toRun.size === 0) return;
+    const rows = await selectConsumersByIds(this.deps.store, [...toRun.keys()]);
+    for (const row of rows) {
+      if (row.desired === "active" && !this.stopped) await this.startRunner(row, toRun.get(row.id)!);
+    }
   }
 
-  private async startRunner(row: ConsumerRow): Promise<void> {
+  private async startRunner(row: ConsumerRow, fence: string): Promise<void> {
     const runner = new ConsumerRunner(
-      assignmentOf(row),
+      assignmentOf(row, fence),
       {
         store: this.deps.store,
         connectTarget: () => this.deps.connectTarget(row.target_id),
         log: this.deps.log,
+        leaseSeconds: this.options.leaseSeconds,
         ...(this.deps.onBatch ? { onBatch: this.deps.onBatch } : {}),
         ...(this.deps.onError ? { onError: this.deps.onError } : {}),
       },
@@ -214,6 +249,5 @@ export class ConsumerWorker {
     this.running.delete(id);
     running.unsubscribe();
     await running.runner.stop();
-    await releaseLease(this.deps.store, id, this.owner, running.runner.fence).catch(() => {});
   }
 }

@@ -3,6 +3,10 @@
  * Statements written by a runner check its fence, like every other runner write.
  */
 import type { Cursor, Queryable } from "../stream/index.js";
+import { bumpFenceSql, fenceHolds } from "../work/index.js";
+
+/** The where clause of a runner's write: its lease's fence is still `$2` (consumer id `$1`). */
+const fenced = fenceHolds("consumer", "$1", "$2");
 
 export interface TableIdentity {
   oid: string;
@@ -16,7 +20,7 @@ export async function recordTableIdentity(
 ): Promise<boolean> {
   const result = await db.query(
     `update sequin_consumers set table_oid = $3::bigint, table_relfilenode = $4::bigint
-     where id = $1 and lease_fence = $2`,
+     where id = $1 and ${fenced}`,
     [p.id, p.fence, p.identity.oid, p.identity.relfilenode],
   );
   return result.rowCount === 1;
@@ -41,12 +45,12 @@ export async function requestRewrite(
   p: { reason: string; total: number },
 ): Promise<boolean> {
   const result = await db.query(
-    `update sequin_consumers set rewrite_reason = $2, rewrite_started_at = now(), rewrite_finished_at = null,
+    `with bumped as (${bumpFenceSql("consumer", "$1")} returning 1)
+     update sequin_consumers set rewrite_reason = $2, rewrite_started_at = now(), rewrite_finished_at = null,
        rewrite_cursor_txid = '0', rewrite_cursor_position = 0,
        rewrite_head_txid = cursor_txid, rewrite_head_position = cursor_position,
-       rewrite_total = $3, rewrite_done = 0, rewrite_deleted = 0,
-       lease_fence = lease_fence + 1, updated_at = now()
-     where id = $1`,
+       rewrite_total = $3, rewrite_done = 0, rewrite_deleted = 0, updated_at = now()
+     where id = $1 and (select count(*) from bumped) >= 0`,
     [id, p.reason, p.total],
   );
   return result.rowCount === 1;
@@ -63,7 +67,7 @@ export async function beginRewrite(
        rewrite_head_txid = $4::xid8, rewrite_head_position = $5::bigint,
        rewrite_total = $6, rewrite_done = 0, rewrite_deleted = 0,
        table_oid = $7::bigint, table_relfilenode = $8::bigint, updated_at = now()
-     where id = $1 and lease_fence = $2`,
+     where id = $1 and ${fenced}`,
     [
       p.id,
       p.fence,
@@ -87,7 +91,7 @@ export async function commitRewritePosition(
     `update sequin_consumers set rewrite_cursor_txid = $3::xid8, rewrite_cursor_position = $4,
        rewrite_done = rewrite_done + $5, rewrite_deleted = rewrite_deleted + $6,
        upserted = upserted + $5, deleted = deleted + $6, last_applied_at = now()
-     where id = $1 and lease_fence = $2 and rewrite_cursor_txid is not null`,
+     where id = $1 and ${fenced} and rewrite_cursor_txid is not null`,
     [p.id, p.fence, p.cursor.txid, p.cursor.position, p.rows, p.deleted],
   );
   return result.rowCount === 1;
@@ -101,7 +105,7 @@ export async function finishRewrite(
   const result = await db.query(
     `update sequin_consumers set rewrite_finished_at = now(), rewrite_cursor_txid = null,
        rewrite_cursor_position = null, rewrite_deleted = rewrite_deleted + $3, deleted = deleted + $3
-     where id = $1 and lease_fence = $2`,
+     where id = $1 and ${fenced}`,
     [p.id, p.fence, p.deleted],
   );
   return result.rowCount === 1;
@@ -110,7 +114,8 @@ export async function finishRewrite(
 /** Restarts the consumer's runner (a user's "retry now"): a new fence, so the worker starts it afresh. */
 export async function bumpFence(db: Queryable, id: string): Promise<boolean> {
   const result = await db.query(
-    "update sequin_consumers set lease_fence = lease_fence + 1, updated_at = now() where id = $1",
+    `with bumped as (${bumpFenceSql("consumer", "$1")} returning 1)
+     update sequin_consumers set updated_at = now() where id = $1 and (select count(*) from bumped) >= 0`,
     [id],
   );
   return result.rowCount === 1;

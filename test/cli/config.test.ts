@@ -38,6 +38,7 @@ const cases: { env: Record<string, string>; rule: RegExp; seen: string }[] = [
   },
   { env: { SEQUIN_ALERT_WEBHOOK_URL: "hooks.example" }, rule: /valid URL/, seen: '"hooks.example"' },
   { env: { SEQUIN_LOG_LEVEL: "loud" }, rule: /one of fatal, error, warn, info/, seen: '"loud"' },
+  { env: { SEQUIN_ROLE: "workers" }, rule: /one of all, api, worker/, seen: '"workers"' },
 ];
 
 test("each invalid variable is refused naming the variable, the rule and the value seen", () => {
@@ -95,6 +96,7 @@ test("defaults, and valid values of every variable", () => {
   assert.equal(empty.apiToken, undefined);
   assert.equal(empty.url, "http://127.0.0.1:7376");
   assert.equal(empty.lagAlertSeconds, 300);
+  assert.equal(empty.role, "all");
 
   const key = Buffer.alloc(32, 7).toString("base64");
   const full = loadConfig(
@@ -113,6 +115,7 @@ test("defaults, and valid values of every variable", () => {
       SEQUIN_ALERT_WEBHOOK_URL: "https://hooks.example/sequin",
       SEQUIN_ALERT_WEBHOOK_SECRET: "s3cret",
       SEQUIN_LOG_LEVEL: "debug",
+      SEQUIN_ROLE: "worker",
     },
     "/srv",
   );
@@ -121,6 +124,7 @@ test("defaults, and valid values of every variable", () => {
   assert.equal(full.vaultKey?.length, 32);
   assert.deepEqual(full.alertEmailTo, ["a@example.com", "b@example.com"]);
   assert.equal(full.logLevel, "debug");
+  assert.equal(full.role, "worker");
 });
 
 test("SEQUIN_URL defaults to where SEQUIN_HOST and SEQUIN_PORT make the server listen", () => {

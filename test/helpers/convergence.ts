@@ -56,28 +56,51 @@ export function startIngestLoad(pool: pg.Pool, syncIds: string[], keys: number, 
 
 export interface WorkerProcess {
   child: ChildProcess;
+  /** its worker id in the store */
+  id: string;
+  /** what it printed, line by line (its log, when started with TEST_LOG_LEVEL) */
+  lines: string[];
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts the consumer worker in a child process and waits until it runs. */
-export async function startWorkerProcess(storeUrl: string, vaultKey: Buffer): Promise<WorkerProcess> {
+/** Starts the consumer worker in a child process and waits until it runs. `env`: TEST_LEASE_SECONDS, … */
+export async function startWorkerProcess(
+  storeUrl: string,
+  vaultKey: Buffer,
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", join(import.meta.dirname, "../fixtures/consumer-worker-process.ts")],
     {
-      env: { ...process.env, TEST_STORE_URL: storeUrl, TEST_VAULT_KEY: vaultKey.toString("base64") },
+      env: {
+        ...process.env,
+        TEST_STORE_URL: storeUrl,
+        TEST_VAULT_KEY: vaultKey.toString("base64"),
+        ...env,
+      },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
-  await new Promise<void>((resolve, reject) => {
+  const lines: string[] = [];
+  let partial = "";
+  const id = await new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("ready")) resolve();
+      const parts = (partial + chunk.toString()).split("\n");
+      partial = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        const ready = /^ready (\S+)/.exec(line);
+        if (ready) resolve(ready[1]!);
+      }
     });
     child.once("exit", (code) => reject(new Error(`worker process exited early (code ${code})`)));
   });
   return {
     child,
+    id,
+    lines,
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");

@@ -10,6 +10,7 @@ import { withTransaction } from "../../db/transaction.js";
 import { copyIntoStaging, createStagingTable, deleteStaged, upsertStaged } from "./apply-queries.js";
 import { type ApplyRow, copyTextChunks } from "./copy-text.js";
 import { assertIdentifiers, type TableName } from "./identifiers.js";
+import { advanceFence, type TargetFence } from "./target-fence.js";
 
 export interface ApplyResult {
   /** Rows inserted, or updated to a newer or different version. */
@@ -30,6 +31,8 @@ export type BatchSource = Readable | readonly ApplyRow[];
 export interface ApplyOptions {
   /** Aborting while the batch streams in rolls it back and rejects with the abort's error. */
   signal?: AbortSignal;
+  /** Moved as the last statement before COMMIT; a newer fence in the target refuses the batch (FenceRefused). */
+  fence?: TargetFence;
 }
 
 /** Clients whose session already has the staging table. */
@@ -53,6 +56,7 @@ export async function applyBatch(
     const rows = copy.rowCount;
     const deleted = await deleteStaged(client, table);
     const upserted = await upsertStaged(client, table);
+    if (options.fence) await advanceFence(client, options.fence);
     return { upserted, deleted, unchanged: rows - upserted - deleted, rows };
   });
   // Created inside the transaction: it exists for later batches only once that committed.

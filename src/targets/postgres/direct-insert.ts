@@ -11,17 +11,20 @@ import { withTransaction } from "../../db/transaction.js";
 import { copyIntoTable, deleteByIds, transactionTimestamp } from "./apply-queries.js";
 import type { ApplyResult } from "./batch-apply.js";
 import { assertIdentifiers, type TableName } from "./identifiers.js";
+import { advanceFence, type TargetFence } from "./target-fence.js";
 
 /**
  * `openRows(stampedAt)`: starts the COPY text of the live records as contract rows, with `inserted_at`
  * and `updated_at` set to `stampedAt` (this transaction's `now()` on the target, as the upsert path
- * stamps them); `tombstones`: ids of the batch's deleted records, removed in the same transaction.
+ * stamps them); `tombstones`: ids of the batch's deleted records, removed in the same transaction;
+ * `fence`: moved last before COMMIT (see target-fence.ts).
  */
 export async function insertBatchDirect(
   client: pg.ClientBase,
   table: TableName,
   openRows: (stampedAt: string) => Readable,
   tombstones: readonly string[],
+  fence?: TargetFence,
 ): Promise<ApplyResult> {
   assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
   return withTransaction(client, async () => {
@@ -30,6 +33,7 @@ export async function insertBatchDirect(
     await pipeline(openRows(stampedAt), copy);
     const inserted = copy.rowCount;
     const deleted = await deleteByIds(client, table, tombstones);
+    if (fence) await advanceFence(client, fence);
     return {
       upserted: inserted,
       deleted,

@@ -31,3 +31,12 @@ export { deleteRowsNotIn, readTableIdentity, type TableIdentity, tableIsEmpty } 
 export { type ExplainedRefusal, explainRefusal, type Refusal } from "./table-refusal.js";
 export { createTableSql, passwordPlaceholder, type SetupOptions, setupSql } from "./table-sql.js";
 export { verifyTable } from "./table-verify.js";
+export {
+  advanceFence,
+  createFenceTableSql,
+  FenceRefused,
+  fenceTableName,
+  prepareFencedSession,
+  type TargetFence,
+  takeFence,
+} from "./target-fence.js";

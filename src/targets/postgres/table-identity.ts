@@ -11,6 +11,7 @@ import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { withTransaction } from "../../db/transaction.js";
 import { assertIdentifiers, qualifiedName, type TableName } from "./identifiers.js";
+import { advanceFence, type TargetFence } from "./target-fence.js";
 
 export interface TableIdentity {
   oid: string;
@@ -41,12 +42,13 @@ export async function tableIsEmpty(client: pg.ClientBase, table: TableName): Pro
 
 /**
  * Deletes the table's rows whose `sequin_id` is not among `keep` (COPY text, one uuid per line), in one
- * transaction; returns how many were deleted.
+ * transaction; returns how many were deleted. `fence`: moved last before COMMIT (see target-fence.ts).
  */
 export async function deleteRowsNotIn(
   client: pg.ClientBase,
   table: TableName,
   keep: Readable,
+  fence?: TargetFence,
 ): Promise<number> {
   assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
   return withTransaction(client, async () => {
@@ -56,6 +58,7 @@ export async function deleteRowsNotIn(
     const result = await client.query(
       `delete from ${qualifiedName(table)} t where not exists (select 1 from sequin_keep k where k.sequin_id = t.sequin_id)`,
     );
+    if (fence) await advanceFence(client, fence);
     return result.rowCount ?? 0;
   });
 }
