@@ -1,7 +1,7 @@
 /** Consumers at a glance: state, health and lag of each, refreshed every 2 s. */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
-import type { ConsumerView } from "../consumer/index.js";
+import { type ConsumerView, lagCountCap } from "../consumer/index.js";
 import { listSyncs } from "../stream/index.js";
 import { sendHtml } from "./console-http.js";
 import { html } from "./html.js";
@@ -22,7 +22,7 @@ function consumerRow(c: ConsumerView, syncNames: Map<string, string>, targetName
   <td class="hide-small" data-label="Target">${targetNames.get(c.target_id) ?? c.target_id}</td>
   <td data-label="State">${stateBadge(c.state)}</td>
   <td data-label="Health">${healthBadge(c.health.status)}</td>
-  <td class="num" data-label="Lag">${c.lag.records ? html`${count(c.lag.records)} <span class="muted">· ${seconds(c.lag.seconds)}</span>` : html`<span class="muted">caught up</span>`}</td>
+  <td class="num" data-label="Lag">${c.lag.records ? html`${count(c.lag.records)}${c.lag.records >= lagCountCap ? "+" : ""} <span class="muted">· ${seconds(c.lag.seconds)}</span>` : html`<span class="muted">caught up</span>`}</td>
   <td class="num hide-small" data-label="Records applied">${count(c.stats.upserted)}</td>
 </tr>`;
 }

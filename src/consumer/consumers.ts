@@ -50,11 +50,12 @@ export interface ConsumersDeps {
 export const pendingCountCap = 1_000_000;
 
 /**
- * A consumer's lag counts its pending changes up to this many: every consumer's lag is read in one
- * statement every health round, so its cost stays bounded however far behind they are (the age of the
- * oldest pending change, which health judges by, is exact whatever the backlog).
+ * A consumer's lag counts its pending changes up to this many ("at least" when it reaches it): every
+ * consumer's lag is read in one statement every health round, so its cost stays bounded however far behind
+ * they are (1,000 consumers at the cap: a million index entries). The age of the oldest pending change,
+ * which health judges by, is exact whatever the backlog; a backfill's progress has its own exact count.
  */
-export const lagCountCap = 100_000;
+export const lagCountCap = 1_000;
 
 /** A consumer as health, alerts and metrics see it: its view, and the status it last alerted about. */
 export interface ConsumerStatistics {

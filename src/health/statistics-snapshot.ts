@@ -1,10 +1,11 @@
 /**
  * The latest statistics of every entity, shared by the health watcher, `/metrics` and the lag sampler: read
- * again only when older than `maxAgeMs`, and once however many ask at the same time, so one process runs
- * one statistics query per round whoever reads it.
+ * again only when older than `maxAgeMs` (counted from when the read finished), and once however many ask
+ * at the same time, so one process runs one statistics read per round whoever reads it.
  */
 export class StatisticsSnapshot<T> {
-  private latest: { at: number; value: Promise<T> } | undefined;
+  private latest: { at: number; value: T } | undefined;
+  private reading: Promise<T> | undefined;
 
   constructor(
     private readonly read: () => Promise<T>,
@@ -12,14 +13,18 @@ export class StatisticsSnapshot<T> {
   ) {}
 
   get(maxAgeMs = this.maxAgeMs): Promise<T> {
-    const now = Date.now();
-    if (this.latest && now - this.latest.at < maxAgeMs) return this.latest.value;
-    const entry = { at: now, value: this.read() };
-    this.latest = entry;
-    // a failed read is not kept: the next caller reads again
-    entry.value.catch(() => {
-      if (this.latest === entry) this.latest = undefined;
-    });
-    return entry.value;
+    if (this.reading) return this.reading;
+    if (this.latest && Date.now() - this.latest.at < maxAgeMs) return Promise.resolve(this.latest.value);
+    // a failed read keeps nothing: the next caller reads again
+    const reading = this.read()
+      .then((value) => {
+        this.latest = { at: Date.now(), value };
+        return value;
+      })
+      .finally(() => {
+        if (this.reading === reading) this.reading = undefined;
+      });
+    this.reading = reading;
+    return reading;
   }
 }

@@ -89,7 +89,8 @@ const consumers = new Consumers({
   },
   lagAlertSeconds: 300,
 });
-const statistics = new StatisticsSnapshot(() => consumers.statistics(), 1000);
+// a long age: what is tested is that a scrape shares the round's read, on a machine of any speed
+const statistics = new StatisticsSnapshot(() => consumers.statistics(), 60_000);
 const watcher = new HealthWatcher(
   counted.pool,
   () => statistics.get(),
@@ -122,10 +123,13 @@ test(`one health round of one process for ${consumerCount} consumers: at most 3 
   assert.ok(round <= 3, `a health round sent ${round} statements:\n${counted.texts.join("\n---\n")}`);
 
   // a scrape in the same round reads the same statistics: no statement more
-  const text = await metrics.registry.metrics();
+  const text = await metrics.text();
   assert.equal(counted.count, round, "the scrape reused the round's statistics");
   assert.match(text, new RegExp(`sequin_consumers ${consumerCount}`));
-  assert.match(text, /sequin_consumer_lag_records\{consumer="consumer-0"\} 2000/);
+  assert.match(
+    text,
+    new RegExp(`sequin_consumer_lag_records\\{consumer="consumer-0"\\} ${Math.min(2000, lagCountCap)}`),
+  );
   assert.match(text, /sequin_consumer_healthy\{consumer="consumer-3"\} 0/);
 
   // the API's list is set-based too, and one consumer costs a fixed number
@@ -173,10 +177,10 @@ test("each consumer's lag equals its own count of pending changes", async () => 
     if (own.records === 0) assert.equal(view.lag.seconds, 0, row.name);
     else assert.ok(view.lag.seconds >= 0 && view.lag.seconds < 300, `${row.name}: ${view.lag.seconds}`);
   }
-  assert.equal(byName.get("consumer-0")!.lag.records, 2000);
+  assert.equal(byName.get("consumer-0")!.lag.records, Math.min(2000, lagCountCap), "counted up to the cap");
   assert.equal(byName.get("consumer-2")!.lag.records, 0);
   assert.equal(byName.get("consumer-3")!.health.status, "unhealthy");
-  assert.equal(byName.get("consumer-3")!.lag.records, 1000);
+  assert.equal(byName.get("consumer-3")!.lag.records, Math.min(1000, lagCountCap));
 
   // the count stops at the cap, the oldest change stays exact
   const capped = await selectConsumerStats(db, 500);

@@ -34,7 +34,7 @@ export function metricsRoutes(app: FastifyInstance, deps: ServerDeps): void {
           "metrics need the header Authorization: Bearer <SEQUIN_METRICS_TOKEN>",
         );
       }
-      const body = await deps.metrics.registry.metrics();
+      const body = await deps.metrics.text();
       return reply.type(deps.metrics.registry.contentType).send(body);
     },
   );
