@@ -6,9 +6,9 @@
  */
 import { Command } from "commander";
 import { applyPlan, planChanges, planText } from "../config-file/index.js";
-import { serverClient } from "./api-client.js";
 import { loadFiles, reportFailures } from "./config-options.js";
 import { type PlanCommandOptions, withPlanOptions } from "./config-plan-command.js";
+import { serverClient } from "./server-client.js";
 
 async function runApply(options: PlanCommandOptions): Promise<void> {
   await reportFailures(options.json, async () => {

@@ -5,9 +5,9 @@
 import { writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import { exportConfig } from "../config-file/index.js";
-import { serverClient } from "./api-client.js";
 import { reportFailures } from "./config-options.js";
 import { UsageError } from "./exit-codes.js";
+import { serverClient } from "./server-client.js";
 
 async function runExport(options: { output?: string }): Promise<void> {
   await reportFailures(false, async () => {

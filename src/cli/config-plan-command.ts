@@ -5,9 +5,9 @@
  */
 import { Command } from "commander";
 import { planChanges, planText } from "../config-file/index.js";
-import { serverClient } from "./api-client.js";
 import { type ConfigCommandOptions, loadFiles, reportFailures, withFileOptions } from "./config-options.js";
 import { exitStatus, withUsageStatus } from "./exit-codes.js";
+import { serverClient } from "./server-client.js";
 
 export interface PlanCommandOptions extends ConfigCommandOptions {
   prune: boolean;

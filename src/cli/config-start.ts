@@ -4,8 +4,8 @@
  * plan. A file that cannot be applied stops the service (exit 1): it does not run half configured.
  */
 import type { Logger } from "pino";
+import { ApiClient, ApiRefusal, ServerUnreachable } from "../api-client.js";
 import {
-  ApiRefusal,
   ApplyError,
   applyPlan,
   ConfigFileError,
@@ -13,8 +13,6 @@ import {
   loadConfigFiles,
   planChanges,
   planText,
-  ServerApi,
-  ServerUnreachable,
 } from "../config-file/index.js";
 import { applyErrorText } from "./config-options.js";
 
@@ -42,7 +40,7 @@ export async function applyAtStart(
     );
     return false;
   }
-  const api = new ServerApi(service.url, token, "this service");
+  const api = new ApiClient(service.url, token, "this service");
   try {
     const state = await api.state();
     const plan = planChanges(loaded, state);

@@ -6,10 +6,10 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command } from "commander";
-import { ApiRefusal } from "../config-file/index.js";
+import { ApiRefusal } from "../api-client.js";
 import { plural } from "../plural.js";
-import { type ServerClient, serverClient } from "./api-client.js";
 import { CommandFailure, reportErrors, UsageError } from "./exit-codes.js";
+import { type ServerClient, serverClient } from "./server-client.js";
 
 interface ConsumerSummary {
   id: string;

@@ -11,7 +11,8 @@
  * `config plan` keeps a rule of its own, as `diff` does: 0 no changes, 2 changes, 1 any error.
  */
 import type { Command, CommanderError } from "commander";
-import { ApiRefusal, ApplyError, ConfigFileError, ServerUnreachable } from "../config-file/index.js";
+import { ApiRefusal, ServerUnreachable } from "../api-client.js";
+import { ApplyError, ConfigFileError } from "../config-file/index.js";
 import { SequinError } from "../errors.js";
 
 export const exitStatus = { ok: 0, negative: 1, usage: 2 } as const;

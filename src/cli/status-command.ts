@@ -4,8 +4,8 @@
  * Exits 0 when none is unhealthy, 1 when any is, 2 when the server cannot be asked.
  */
 import { Command } from "commander";
-import { serverClient } from "./api-client.js";
 import { exitStatus, reportErrors } from "./exit-codes.js";
+import { serverClient } from "./server-client.js";
 import { type ConsumerStatus, isUnhealthy, statusTable } from "./status-table.js";
 
 async function runStatus(options: { json: boolean }): Promise<void> {

@@ -8,8 +8,8 @@ import { Command } from "commander";
 import { createToken } from "../api/api-tokens.js";
 import { openStore } from "../db/store.js";
 import { SequinError } from "../errors.js";
-import { clientConfig } from "./api-client.js";
 import { CommandFailure, reportErrors, UsageError } from "./exit-codes.js";
+import { clientConfig } from "./server-client.js";
 
 const quiet = { info: () => {} };
 

@@ -4,13 +4,14 @@
  * started (or resumed) after, and a consumer that keeps running into a new table has that table verified.
  * Stops at the first refusal: what was done stays done, and applying again continues from there.
  */
+
+import { type ApiClient, ApiRefusal, type ServerState, type TableProblem } from "../api-client.js";
 import type { ConsumerView } from "../consumer/index.js";
 import type { Sync } from "../stream/index.js";
 import type { TargetView } from "../targets/index.js";
 import type { LoadedConfig } from "./load.js";
 import { isActive, type Plan, type PlannedAction, redirectingFields } from "./plan.js";
 import type { ConsumerEntry, SyncEntry, TargetEntry } from "./schema.js";
-import { ApiRefusal, type ServerApi, type ServerState, type TableProblem } from "./server-api.js";
 
 /** Applying stopped at `action`; `done` were applied before it. */
 export class ApplyError extends Error {
@@ -40,7 +41,7 @@ class Applier {
   private readonly targetIds = new Map<string, string>();
 
   constructor(
-    private readonly api: ServerApi,
+    private readonly api: ApiClient,
     private readonly loaded: LoadedConfig,
     private readonly state: ServerState,
   ) {
@@ -182,7 +183,7 @@ class Applier {
 }
 
 export async function applyPlan(
-  api: ServerApi,
+  api: ApiClient,
   loaded: LoadedConfig,
   state: ServerState,
   plan: Plan,

@@ -5,8 +5,8 @@
  * server set up from an exported file gives the same file.
  */
 import { Document, isMap, isSeq, type YAMLMap } from "yaml";
+import type { ServerState } from "../api-client.js";
 import { isActive } from "./plan.js";
-import type { ServerState } from "./server-api.js";
 
 /** `my-db.eu` → `MY_DB_EU`; a leading digit gets a `TARGET_` prefix so the name stays a variable name. */
 export function variablePrefix(targetName: string): string {

@@ -19,10 +19,3 @@ export {
 } from "./plan.js";
 export { planText, summaryLine } from "./plan-text.js";
 export type { ConfigFile, ConsumerEntry, SyncEntry, TargetEntry } from "./schema.js";
-export {
-  ApiRefusal,
-  ServerApi,
-  type ServerState,
-  ServerUnreachable,
-  type TableProblem,
-} from "./server-api.js";

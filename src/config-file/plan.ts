@@ -8,13 +8,14 @@
  * - Secrets cannot be compared (the API never returns them): a target's password is sent when the target is
  *   created, when its connection changes (a new host wants its own password), and with `updateSecrets`.
  */
+
+import type { ServerState } from "../api-client.js";
 import type { ConsumerView } from "../consumer/index.js";
 import type { Sync } from "../stream/index.js";
 import type { TargetView } from "../targets/index.js";
 import { ConfigFileError, formatPath } from "./config-file-error.js";
 import type { LoadedConfig } from "./load.js";
 import type { ConsumerEntry, SecretRefs, SyncEntry, TargetEntry } from "./schema.js";
-import type { ServerState } from "./server-api.js";
 
 export type ResourceKind = "sync" | "target" | "consumer";
 export type PlanAction = "create" | "update" | "delete";

@@ -1,7 +1,5 @@
 /** SQL for console sign-ins: each session by the SHA-256 of its id, never the id itself. */
-import type pg from "pg";
-
-type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+import type { Queryable } from "../db/queryable.js";
 
 export async function insertConsoleSession(
   db: Queryable,

@@ -1,13 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config files hold ${VAR} references literally
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { ServerState } from "../../src/api-client.js";
 import {
   exportConfig,
   type Plan,
   parseConfigSources,
   planChanges,
   planText,
-  type ServerState,
   variablePrefix,
 } from "../../src/config-file/index.js";
 

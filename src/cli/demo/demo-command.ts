@@ -1,6 +1,7 @@
 /** `sequin demo`: the main job end to end on embedded defaults (SEQUIN_DATA_DIR honoured when set). */
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { ApiRefusal, ServerUnreachable } from "../../api-client.js";
 import { exitStatus, exitStatusOf } from "../exit-codes.js";
 import { runDemo } from "./demo-run.js";
 
@@ -43,7 +44,9 @@ export function demoCommand(): Command {
         });
       } catch (error) {
         const status = exitStatusOf(error);
-        if (status === exitStatus.usage) {
+        // the demo's own service refusing or not answering is a failed demo, not a usage error
+        const ownService = error instanceof ApiRefusal || error instanceof ServerUnreachable;
+        if (status === exitStatus.usage && !ownService) {
           process.stderr.write(`sequin: ${(error as Error).message}\n`);
           process.exitCode = status;
           return;

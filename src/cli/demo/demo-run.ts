@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
+import { ApiClient } from "../../api-client.js";
 import { loadConfig } from "../../config.js";
 import { startService } from "../../service.js";
 import { setupSql } from "../../targets/postgres/index.js";
@@ -59,28 +60,6 @@ async function demoDataDir(requested: string | undefined): Promise<{ dir: string
   return { dir: requested, temporary: false };
 }
 
-class DemoApi {
-  constructor(
-    private readonly url: string,
-    private readonly token: string,
-  ) {}
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body ? { "content-type": "application/json" } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    const json = text ? JSON.parse(text) : undefined;
-    if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${json?.summary ?? text}`);
-    return json as T;
-  }
-}
-
 interface ConsumerAnswer {
   id: string;
   state: string;
@@ -127,7 +106,7 @@ export async function runDemo({
     if (temporary && !keep) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const api = new DemoApi(service.url, token);
+  const api = new ApiClient(service.url, token, "the demo's service");
   const admin = new pg.Client({ connectionString: service.store.url });
   try {
     print(
@@ -136,7 +115,7 @@ export async function runDemo({
     if (!temporary && (await removeEarlierDemo(api))) print("      removed what an earlier demo made here");
 
     step(2, `Creating the sync "acme-hubspot" and ingesting ${records} contacts into its record stream`);
-    const sync = await api.call<{ id: string }>("POST", "/v1/syncs", {
+    const sync = await api.request<{ id: string }>("POST", "/v1/syncs", {
       name: names.sync,
       provider: "hubspot",
       collections: ["contact"],
@@ -146,7 +125,7 @@ export async function runDemo({
       const batch = Array.from({ length: Math.min(1000, records - offset) }, (_, k) =>
         demoContact(offset + k, t0),
       );
-      await api.call("POST", `/v1/syncs/${sync.id}/records`, { records: batch });
+      await api.request("POST", `/v1/syncs/${sync.id}/records`, { records: batch });
     }
     print(`      ${records} records in the stream`);
 
@@ -163,7 +142,7 @@ export async function runDemo({
     await target.query("drop role if exists sequin_demo").catch(() => {});
     await target.query(setup);
     print(indent(setup.replace(password, "********")));
-    const registered = await api.call<{ id: string }>("POST", "/v1/targets/postgres", {
+    const registered = await api.request<{ id: string }>("POST", "/v1/targets/postgres", {
       name: names.target,
       connection: {
         host: targetUrl.hostname,
@@ -177,7 +156,7 @@ export async function runDemo({
     print(`      target registered as the least-privilege user "sequin_demo" (connection tested first)`);
 
     step(4, "Creating a consumer for every HubSpot sync, and running the create statement it hands out");
-    const consumer = await api.call<ConsumerAnswer>("POST", "/v1/consumers/postgres", {
+    const consumer = await api.request<ConsumerAnswer>("POST", "/v1/consumers/postgres", {
       name: names.consumer,
       target_id: registered.id,
       filter: { provider: "hubspot" },
@@ -187,15 +166,15 @@ export async function runDemo({
     const asUser = new pg.Client({ ...connectionOf(targetUrl), user: "sequin_demo", password });
     await asUser.connect();
     await asUser.query(consumer.create_table_sql);
-    const verify = await api.call<{ ok: boolean }>("POST", `/v1/consumers/postgres/${consumer.id}/verify`);
+    const verify = await api.request<{ ok: boolean }>("POST", `/v1/consumers/postgres/${consumer.id}/verify`);
     print(`      verify: ${verify.ok ? "the table matches the contract" : "problems found"}`);
 
     step(5, "Starting the consumer: backfill, then live");
     const backfillStart = Date.now();
-    await api.call("POST", `/v1/consumers/postgres/${consumer.id}/start`);
+    await api.request("POST", `/v1/consumers/postgres/${consumer.id}/start`);
     let lastShown = -1;
     const live = await until("the backfill", async () => {
-      const c = await api.call<ConsumerAnswer>("GET", `/v1/consumers/postgres/${consumer.id}`);
+      const c = await api.request<ConsumerAnswer>("GET", `/v1/consumers/postgres/${consumer.id}`);
       const pct = c.backfill ? Math.floor(c.backfill.progress * 100) : 100;
       if (pct !== lastShown && pct % 25 === 0) {
         print(`      backfilling… ${pct}% (${c.stats.upserted} rows)`);
@@ -211,7 +190,7 @@ export async function runDemo({
     step(6, "Live changes: 3 contacts become leads, one is deleted upstream");
     const t1 = new Date(Date.UTC(2024, 4, 2));
     const changedAt = Date.now();
-    await api.call("POST", `/v1/syncs/${sync.id}/records`, {
+    await api.request("POST", `/v1/syncs/${sync.id}/records`, {
       records: [
         demoContact(3, t1, "lead"),
         demoContact(7, t1, "lead"),
@@ -268,7 +247,7 @@ export async function runDemo({
 }
 
 /** Deletes the consumer, target and sync an earlier demo made in this data directory; whether there were any. */
-async function removeEarlierDemo(api: DemoApi): Promise<boolean> {
+async function removeEarlierDemo(api: ApiClient): Promise<boolean> {
   let removed = false;
   const kinds = [
     ["consumer", "/v1/consumers/postgres"],
@@ -276,9 +255,9 @@ async function removeEarlierDemo(api: DemoApi): Promise<boolean> {
     ["sync", "/v1/syncs"],
   ] as const;
   for (const [kind, path] of kinds) {
-    const { data } = await api.call<{ data: { id: string; name: string }[] }>("GET", path);
+    const { data } = await api.request<{ data: { id: string; name: string }[] }>("GET", path);
     for (const found of data.filter((item) => item.name === names[kind])) {
-      await api.call("DELETE", `${path}/${found.id}`);
+      await api.request("DELETE", `${path}/${found.id}`);
       removed = true;
     }
   }

@@ -1,11 +1,12 @@
 /**
- * The Management API of a running server, as plan, apply and export use it: read the syncs, targets and
- * consumers; create, change, start, pause and delete them. Every refusal becomes an ApiRefusal with the
- * server's code, summary and details (e.g. a table's problems); no answer at all becomes ServerUnreachable.
+ * The one client of our own Management API, used by the CLI's commands, `config` plan/apply/export and the
+ * demo: read the syncs, targets and consumers; create, change, start, pause and delete them. Every refusal
+ * becomes an ApiRefusal with the server's code, summary and details (e.g. a table's problems); no answer at
+ * all (or not a Sequin server's) becomes ServerUnreachable.
  */
-import type { ConsumerView, VerifyResult } from "../consumer/index.js";
-import type { Sync } from "../stream/index.js";
-import type { TargetView } from "../targets/index.js";
+import type { ConsumerView, VerifyResult } from "./consumer/index.js";
+import type { Sync } from "./stream/index.js";
+import type { TargetView } from "./targets/index.js";
 
 export interface ServerState {
   syncs: Sync[];
@@ -40,14 +41,14 @@ export class ApiRefusal extends Error {
 
 const timeoutMs = 30_000;
 
-export class ServerApi {
+export class ApiClient {
   /**
    * @param where how messages name the server, e.g. `the server at SEQUIN_URL=http://…`
    */
   constructor(
     private readonly url: string,
     private readonly token: string,
-    private readonly where = `the server at ${url}`,
+    readonly where = `the server at ${url}`,
   ) {}
 
   async state(): Promise<ServerState> {

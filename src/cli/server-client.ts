@@ -1,23 +1,26 @@
 /**
- * The running server that client commands (`status`, `config …`) talk to: SEQUIN_URL (or else where
- * SEQUIN_HOST and SEQUIN_PORT make `sequin start` listen) with SEQUIN_API_TOKEN.
+ * The running server that client commands (`status`, `config …`) talk to through the one API client
+ * (src/api-client.ts): SEQUIN_URL (or else where SEQUIN_HOST and SEQUIN_PORT make `sequin start` listen)
+ * with SEQUIN_API_TOKEN.
  * Every way of not getting an answer (no token, no server, a refused token, an error answer to a read) is
  * a usage, configuration or connection error: exit 2, with a message that names what to check.
  */
+
+import { ApiClient, ApiRefusal } from "../api-client.js";
 import { type Config, loadConfig } from "../config.js";
-import { ApiRefusal, ServerApi } from "../config-file/index.js";
 import { SequinError } from "../errors.js";
 import { UsageError } from "./exit-codes.js";
 
 export class ServerClient {
-  constructor(
-    readonly api: ServerApi,
-    /** How messages name the server, e.g. `the server at SEQUIN_URL=http://…`. */
-    readonly where: string,
-  ) {}
+  constructor(readonly api: ApiClient) {}
+
+  /** How messages name the server, e.g. `the server at SEQUIN_URL=http://…`. */
+  get where(): string {
+    return this.api.where;
+  }
 
   /** Reads from the server; an error answer becomes a UsageError naming the server and the status. */
-  async read<T>(read: (api: ServerApi) => Promise<T>): Promise<T> {
+  async read<T>(read: (api: ApiClient) => Promise<T>): Promise<T> {
     try {
       return await read(this.api);
     } catch (error) {
@@ -51,5 +54,5 @@ export function serverClient(config: Config = clientConfig()): ServerClient {
       `SEQUIN_API_TOKEN is not set: set it to an API token of ${where} (printed at its first start; \`sequin token create\` makes a new one)`,
     );
   }
-  return new ServerClient(new ServerApi(config.url, config.apiToken, where), where);
+  return new ServerClient(new ApiClient(config.url, config.apiToken, where));
 }
