@@ -2,9 +2,7 @@
  * SQL for work ownership (migration 009): the heartbeat row of each worker process and the leases on pieces
  * of work of any kind. Nothing here knows what a kind's work is; callers pass the ids that should run.
  */
-import type pg from "pg";
-
-export type Queryable = Pick<pg.Pool | pg.PoolClient | pg.Client, "query">;
+import type { Queryable } from "../db/queryable.js";
 
 /** The kinds of work a worker runs. Each kind's commits check its fence through `fenceHolds`. */
 export type WorkKind = "consumer" | "source";
