@@ -1,6 +1,6 @@
 /** Consumer shapes at the door and in answers: one set of zod schemas for validation, types and OpenAPI. */
 import { z } from "zod";
-import { validateIdentifier } from "../targets/postgres/index.js";
+import { fenceTableName, validateIdentifier } from "../targets/postgres/index.js";
 import { consumerStates } from "./consumer-lifecycle.js";
 
 const identifier = (field: string) =>
@@ -17,7 +17,12 @@ export const consumerFilterSchema = z
   });
 
 export const tableNameSchema = z
-  .strictObject({ schema: identifier("table.schema"), name: identifier("table.name") })
+  .strictObject({
+    schema: identifier("table.schema"),
+    name: identifier("table.name").refine((name) => name !== fenceTableName, {
+      message: `${fenceTableName} is the name of Sequin's fence table in the consumer's schema: choose another`,
+    }),
+  })
   .meta({ id: "TableName" });
 
 export const newConsumerSchema = z.strictObject({

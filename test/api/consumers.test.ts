@@ -223,6 +223,7 @@ test("weird but valid table names are accepted and quoted; invalid ones → 400 
     ["", /must not be empty/],
     ["x".repeat(64), /64 bytes .* at most 63 bytes/],
     ["é".repeat(32), /64 bytes .* at most 63 bytes/],
+    ["sequin_fences", /Sequin's fence table/],
   ] as const) {
     const response = await request("POST", "/v1/consumers/postgres", {
       body: {
