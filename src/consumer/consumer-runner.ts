@@ -724,6 +724,11 @@ export class ConsumerRunner {
 
   private async handleFailure(error: unknown): Promise<void> {
     const log = this.deps.log;
+    if (error instanceof FenceRefused && error.missing) {
+      log.warn({ consumer: this.assignment.name, err: error.message }, "the target's fence table is gone");
+      this.stopping = true;
+      return;
+    }
     if (error instanceof LostLease || error instanceof FenceRefused) {
       const where = error instanceof LostLease ? "store" : "target";
       log.warn(

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import pino from "pino";
 import { commitPosition } from "../../src/consumer/consumer-queries.js";
+import { createSync, ingest } from "../../src/stream/index.js";
 import {
   applyBatch,
   FenceRefused,
@@ -14,7 +15,12 @@ import {
   takeFence,
 } from "../../src/targets/postgres/index.js";
 import { fairShare, planShare, WorkOwnership } from "../../src/work/index.js";
-import { createConsumerWorld, createSeedTarget, startSeedConsumer } from "../helpers/consumer-world.js";
+import {
+  caughtUp,
+  createConsumerWorld,
+  createSeedTarget,
+  startSeedConsumer,
+} from "../helpers/consumer-world.js";
 import { createTestStore } from "../helpers/database.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -175,4 +181,30 @@ test("a stale owner's commit is refused in the store and in the target", async (
     await old.stop();
     await next.stop();
   }
+});
+
+test("a dropped fence table is created again: the batch in flight rolls back, the runner restarts", async () => {
+  const world = await createConsumerWorld();
+  const target = await createSeedTarget();
+  const sync = await createSync(world.store.pool, { name: "fence-drop", provider: "hubspot" });
+  const consumer = await startSeedConsumer(world, target, "fence_drop", { sync_id: sync.id });
+  const record = (n: number) => ({
+    collection_id: "contact",
+    upstream_id: String(n),
+    payload: { n },
+    upstream_updated_at: new Date(Date.UTC(2024, 0, 1, 0, 0, n)).toISOString(),
+  });
+  await ingest(world.store.pool, sync.id, [record(1)]);
+  await waitFor("the first record", () => caughtUp(world, consumer.id));
+  await target.admin.query(`drop table ${target.schema}.sequin_fences`);
+  await ingest(world.store.pool, sync.id, [record(2)]);
+  await waitFor("the second record after the fence table was dropped", async () => {
+    const { rows } = await target.admin.query(`select count(*)::int as n from ${target.schema}.fence_drop`);
+    return rows[0].n === 2;
+  });
+  const { rows } = await target.admin.query(
+    `select count(*)::int as n from ${target.schema}.sequin_fences where consumer_id = $1`,
+    [consumer.id],
+  );
+  assert.equal(rows[0].n, 1, "the fence table and the consumer's row are back");
 });

@@ -25,8 +25,16 @@ export const fenceTableName = "sequin_fences";
 /** The target refused a write because a newer owner of the consumer wrote there: the lease moved on. */
 export class FenceRefused extends Error {
   readonly code = "fence_refused";
-  constructor(readonly fence: string) {
-    super(`the target holds a newer fence than ${fence}: another worker owns this consumer now`);
+  constructor(
+    readonly fence: string,
+    /** the fence table or row was gone: the runner restarts and takes the fence again */
+    readonly missing = false,
+  ) {
+    super(
+      missing
+        ? `the fence table ${fenceTableName} or its row for this consumer is gone: the runner restarts and creates it again`
+        : `the target holds a newer fence than ${fence}: another worker owns this consumer now`,
+    );
   }
 }
 
@@ -68,9 +76,18 @@ export async function takeFence(client: pg.ClientBase, f: TargetFence): Promise<
 
 /** The last statement of a batch's transaction: throws FenceRefused when a newer owner wrote since. */
 export async function advanceFence(client: pg.ClientBase, f: TargetFence): Promise<void> {
-  const result = await client.query(
-    `update ${fenceTable(f.schema)} set fence = $2 where consumer_id = $1 and fence <= $2`,
-    [f.consumerId, f.fence],
-  );
-  if (result.rowCount !== 1) throw new FenceRefused(f.fence);
+  const result = await client
+    .query(
+      `with moved as (update ${fenceTable(f.schema)} set fence = $2 where consumer_id = $1 and fence <= $2 returning 1)
+       select (select count(*) from moved)::int as moved,
+              exists (select 1 from ${fenceTable(f.schema)} where consumer_id = $1) as present`,
+      [f.consumerId, f.fence],
+    )
+    .catch((error: { code?: string }) => {
+      // someone dropped the fence table: the batch rolls back, the runner restarts and creates it again
+      if (error.code === "42P01") throw new FenceRefused(f.fence, true);
+      throw error;
+    });
+  const { moved, present } = result.rows[0] as { moved: number; present: boolean };
+  if (moved !== 1) throw new FenceRefused(f.fence, !present);
 }
