@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { ServerDeps } from "../api/server-deps.js";
-import type { ConsumerView } from "../consumer/index.js";
+import { type ConsumerView, lagCountCap } from "../consumer/index.js";
 import { listSyncs } from "../stream/index.js";
 import { hxRedirect, idParam, sendHtml } from "./console-http.js";
 import { consumerPanels } from "./consumer-panels.js";
@@ -63,7 +63,7 @@ async function live(deps: ServerDeps, id: string) {
 <div class="stats">
   <div class="stat"><div class="label">Records applied</div><div class="value" data-stat="upserted">${count(c.stats.upserted)}</div></div>
   <div class="stat"><div class="label">Deleted</div><div class="value">${count(c.stats.deleted)}</div></div>
-  <div class="stat"><div class="label">Lag</div><div class="value" data-stat="lag">${count(c.lag.records)}</div><div class="muted">${c.lag.records ? `pending, oldest ${seconds(c.lag.seconds)}` : "caught up"} · alert after ${seconds(threshold)}</div></div>
+  <div class="stat"><div class="label">Lag</div><div class="value" data-stat="lag">${count(c.lag.records)}${c.lag.records >= lagCountCap ? "+" : ""}</div><div class="muted">${c.lag.records ? `pending, oldest ${seconds(c.lag.seconds)}` : "caught up"} · alert after ${seconds(threshold)}</div></div>
   <div class="stat"><div class="label">Last applied</div><div class="value">${ago(c.stats.last_applied_at, now.getTime())}</div></div>
 </div>
 ${backfill}
