@@ -9,7 +9,7 @@ import { ApiTokens } from "./api/api-tokens.js";
 import { buildServer } from "./api/server.js";
 import type { ServerDeps } from "./api/server-deps.js";
 import type { Config } from "./config.js";
-import { defaultLagSamplerOptions, LagSampler } from "./console/index.js";
+import { defaultLagSamplerOptions, LagSampler, registerConsole } from "./console/index.js";
 import { Consumers, ConsumerWorker, defaultWorkerOptions } from "./consumer/index.js";
 import { openStore, type Store } from "./db/store.js";
 import {
@@ -167,7 +167,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       started.push(component);
     }
     const deps: ServerDeps = { config, pool: store.pool, log, tokens, ...components.deps };
-    server = await buildServer(deps);
+    server = await buildServer(deps, { pages: registerConsole });
     await server.listen({ host: config.host, port: config.port });
     // only now that it can be used: a start that fails before (the port in use) must not use up the token
     // that is shown once

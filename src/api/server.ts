@@ -5,7 +5,6 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { serializerCompiler } from "fastify-type-provider-zod";
-import { registerConsole } from "../console/index.js";
 import { SequinError } from "../errors.js";
 import { installAuth } from "./auth.js";
 import { answerClientError, installErrorHandling, maxPathParamLength, sendError } from "./error-envelope.js";
@@ -35,11 +34,20 @@ export function routeTable(app: FastifyInstance): RouteEntry[] {
   return [...(routeTables.get(app) ?? [])];
 }
 
+export interface ServerOptions {
+  /**
+   * Pages served beside the API (the web console), registered before the API's routes so that neither the
+   * route table nor the OpenAPI document lists them. Given by the caller, so the API does not depend on
+   * the console (the console builds on the API's types and error envelope).
+   */
+  pages?: (app: FastifyInstance, deps: ServerDeps) => Promise<void>;
+}
+
 /**
  * Builds the server with every route. It is not started: the caller may add routes, then `listen()` or
  * `inject()`.
  */
-export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer(deps: ServerDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: bodyLimitBytes,
@@ -53,11 +61,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // collection ids of 255 characters, percent-encoded, are longer than the default of 100
     routerOptions: { maxParamLength: maxPathParamLength },
   });
-  // the web console first: its pages are not API routes, so neither the route table nor the OpenAPI
-  // document (both fed by onRoute hooks added below) list them
-  // a `worker` process answers only /health, /metrics and /openapi.json
+  // the pages first: they are not API routes, so neither the route table nor the OpenAPI document (both
+  // fed by onRoute hooks added below) list them; a `worker` process answers only /health, /metrics and
+  // /openapi.json
   const serveApi = deps.config.role !== "worker";
-  if (serveApi) await registerConsole(app, deps);
+  if (serveApi && options.pages) await options.pages(app, deps);
   const routes: RouteEntry[] = [];
   routeTables.set(app, routes);
   app.addHook("onRoute", (route) => {

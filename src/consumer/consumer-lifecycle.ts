@@ -1,5 +1,5 @@
 /**
- * The consumer lifecycle, written down once (DESIGN.md §3b). Rows are states, columns events; a cell is
+ * The consumer lifecycle, written down once (docs/architecture.md, "The consumer lifecycle"). Rows are states, columns events; a cell is
  * the next state, "same" to stay, or "refuse" when the event makes no sense there (the API answers 409).
  * Tests walk this table cell by cell; runners and the API only ever move states through `transition`.
  */

@@ -1,7 +1,8 @@
 /** From stored consumer rows to what runners get and what the API answers. */
-import { consumerHealth } from "../health/consumer-health.js";
+
 import type { Pending, StreamFilter } from "../stream/index.js";
 import { createTableSql } from "../targets/postgres/index.js";
+import { consumerHealth } from "./consumer-health.js";
 import type { ConsumerRow } from "./consumer-queries.js";
 import type { ConsumerAssignment } from "./consumer-runner.js";
 import type { ConsumerView, ConsumerWarning } from "./consumer-schemas.js";

@@ -7,7 +7,6 @@
  */
 import type pg from "pg";
 import type { Logger } from "pino";
-import { TargetMonitor, type TargetMonitorOptions, type TargetProbe } from "../health/target-monitor.js";
 import { StreamListener, type WakeFilter } from "../stream/index.js";
 import { beatMsFor, type WorkerRole, WorkOwnership } from "../work/index.js";
 import {
@@ -24,6 +23,7 @@ import {
   type RunnerSnapshot,
 } from "./consumer-runner.js";
 import { assignmentOf } from "./consumer-view.js";
+import { TargetMonitor, type TargetMonitorOptions, type TargetProbe } from "./target-monitor.js";
 
 export interface WorkerOptions {
   /** How long a worker's heartbeat keeps its leases: how soon a dead or frozen worker's consumers move. */

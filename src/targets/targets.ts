@@ -7,7 +7,6 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { conflict, duplicateNameOr, notFound, SequinError } from "../errors.js";
-import { targetHealth } from "../health/target-health.js";
 import { listOf, plural } from "../plural.js";
 import type { Vault } from "../vault/index.js";
 import {
@@ -18,6 +17,7 @@ import {
 } from "./postgres/index.js";
 import type { SshTunnelOptions } from "./postgres/ssh-tunnel.js";
 import { SshKeys } from "./ssh-keys.js";
+import { targetHealth } from "./target-health.js";
 import {
   countConsumersByTarget,
   countConsumersOfTarget,

@@ -1,4 +1,4 @@
-/** The lifecycle of DESIGN.md §3b, cell by cell: "→x" moves to x, "=" stays, "409" refuses. */
+/** The lifecycle of docs/architecture.md, cell by cell: "→x" moves to x, "=" stays, "409" refuses. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type ConsumerEvent, consumerEvents, consumerStates, transition } from "../../src/consumer/index.js";

@@ -1,7 +1,7 @@
 /** The health notes say what ends a problem, in words a user acts on. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type ConsumerFacts, consumerHealth } from "../../src/health/consumer-health.js";
+import { type ConsumerFacts, consumerHealth } from "../../src/consumer/consumer-health.js";
 import { classifyTargetError } from "../../src/targets/postgres/index.js";
 
 const targetId = "6f1c2a4e-9d3b-4c1a-8e2f-0a1b2c3d4e5f";

@@ -1,7 +1,7 @@
 /**
  * The write path of a consumer: one batch into one target table, in one transaction. The batch is
  * COPYed into a session temp staging table and moved into the target with a delete and an upsert
- * (the fastest technique measured in STACK.md). Re-applying a batch changes nothing.
+ * (the fastest technique measured; see docs/benchmarks.md). Re-applying a batch changes nothing.
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";

@@ -1,4 +1,4 @@
-/** The target table every consumer writes to (DESIGN.md §2): column names, types, nullability, key. */
+/** The target table every consumer writes to (docs/consumers.md, the table contract): column names, types, nullability, key. */
 
 export interface ContractColumn {
   name: string;

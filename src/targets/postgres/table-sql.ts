@@ -6,7 +6,7 @@ import { contractColumns, primaryKeyColumn } from "./table-contract.js";
 /** Printed in place of the password when the caller has none to show. */
 export const passwordPlaceholder = "change-me";
 
-/** The create-table statement of the contract, exactly as DESIGN.md §2 prints it. */
+/** The create-table statement of the contract, exactly as docs/consumers.md prints it. */
 export function createTableSql(table: TableName): string {
   assertIdentifiers({ "table.schema": table.schema, "table.name": table.name });
   const lines = contractColumns.map((column) => {

@@ -1,5 +1,5 @@
 /**
- * Compares a live target table with the contract (DESIGN.md §2) as the connecting user sees it, naming
+ * Compares a live target table with the contract (docs/consumers.md, the table contract) as the connecting user sees it, naming
  * each difference and the statement that fixes it.
  */
 import type pg from "pg";

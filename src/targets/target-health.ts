@@ -2,8 +2,9 @@
  * A target's health in the shared vocabulary: unhealthy while any consumer waits for it (the consumers'
  * probes and writes are what find a target unreachable; the consumers' health says since when and why).
  */
+
+import { check, type Health, rollUp } from "../health-checks.js";
 import { plural } from "../plural.js";
-import { check, type Health, rollUp } from "./health.js";
 
 export interface TargetFacts {
   /** Consumers that write to the target. */

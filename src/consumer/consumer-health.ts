@@ -4,10 +4,11 @@
  * its oldest pending change is older than the lag threshold. A consumer paused by a user is healthy, with a note saying so; so is one
  * with warnings (a filter that no sync matches, a table another consumer writes too), each a note.
  */
-import type { ConsumerState } from "../consumer/consumer-lifecycle.js";
+
+import { type Health, type HealthCheck, rollUp } from "../health-checks.js";
 import { plural } from "../plural.js";
 import { isAuthenticationFailure } from "../targets/postgres/index.js";
-import { type Health, type HealthCheck, rollUp } from "./health.js";
+import type { ConsumerState } from "./consumer-lifecycle.js";
 
 export type ConsumerCheckName = "target_reachable" | "writes_succeeding" | "lag_within_threshold";
 
