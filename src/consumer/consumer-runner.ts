@@ -31,10 +31,10 @@ import {
   copyChangesOutSql,
   copyKeptIdsOutSql,
   copyLiveRowsOutSql,
+  countChangesUpTo,
   hasLiveRecordsUpTo,
   readBatchBounds,
   readChangeKeys,
-  readPending,
   type StreamFilter,
   storeCopySession,
   streamStart,
@@ -73,6 +73,7 @@ import {
   commitRewritePosition,
   finishRewrite,
   recordTableIdentity,
+  rewriteCountCap,
 } from "./rewrite-queries.js";
 
 export interface RunnerOptions {
@@ -120,9 +121,6 @@ export interface Rewrite {
   cursor: Cursor;
   head: Cursor;
 }
-
-/** A rewrite's size is counted up to this many records (its progress only). */
-const rewriteCountCap = 1_000_000;
 
 /** Which cursor a batch moves: the consumer's position, or the walk of a rewrite. */
 type Lane = "stream" | "rewrite";
@@ -384,13 +382,9 @@ export class ConsumerRunner {
 
   private async beginRewrite(reason: string, identity: TableIdentity): Promise<void> {
     const head = this.cursor;
-    const total = await this.fromStore(async () => {
-      const [all, after] = await Promise.all([
-        readPending(this.deps.store, this.assignment.filter, streamStart, rewriteCountCap),
-        readPending(this.deps.store, this.assignment.filter, head, rewriteCountCap),
-      ]);
-      return Math.max(0, all.records - after.records);
-    });
+    const total = await this.fromStore(() =>
+      countChangesUpTo(this.deps.store, this.assignment.filter, head, rewriteCountCap),
+    );
     await this.fenced(() =>
       beginRewrite(this.deps.store, {
         id: this.assignment.id,

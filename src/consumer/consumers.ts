@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { conflict, duplicateNameOr, notFound, SequinError, validationError } from "../errors.js";
-import { listSyncs, readPending, readStreamHead, streamStart } from "../stream/index.js";
+import { countChangesUpTo, listSyncs, readPending, readStreamHead, streamStart } from "../stream/index.js";
 import { verifyTable } from "../targets/postgres/index.js";
 import { type ConsumerEvent, transition } from "./consumer-lifecycle.js";
 import {
@@ -27,7 +27,7 @@ import { type ConsumerStatsRow, selectConsumerStats } from "./consumer-stats-que
 import { type TableFindings, verifyAnswer } from "./consumer-verify.js";
 import { consumerView, filterOf } from "./consumer-view.js";
 import { consumerWarnings, sameTable, sharedTable } from "./consumer-warnings.js";
-import { bumpFence, requestRewrite } from "./rewrite-queries.js";
+import { bumpFence, requestRewrite, rewriteCountCap } from "./rewrite-queries.js";
 
 type WarningContext = Parameters<typeof consumerWarnings>[1];
 
@@ -239,20 +239,13 @@ export class Consumers {
     if (row.state === "inactive") {
       throw conflict(`consumer "${row.name}" has not been started yet: start it, and it backfills its table`);
     }
-    const filter = filterOf(row);
-    const [all, after] = await Promise.all([
-      readPending(this.deps.pool, filter, streamStart, pendingCountCap),
-      readPending(
-        this.deps.pool,
-        filter,
-        { txid: row.cursor_txid, position: row.cursor_position },
-        pendingCountCap,
-      ),
-    ]);
-    await requestRewrite(this.deps.pool, id, {
-      reason: "asked for by a user",
-      total: Math.max(0, all.records - after.records),
-    });
+    const total = await countChangesUpTo(
+      this.deps.pool,
+      filterOf(row),
+      { txid: row.cursor_txid, position: row.cursor_position },
+      rewriteCountCap,
+    );
+    await requestRewrite(this.deps.pool, id, { reason: "asked for by a user", total });
     await insertConsumerEvent(this.deps.pool, {
       consumerId: id,
       from: row.state,

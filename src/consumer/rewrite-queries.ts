@@ -26,6 +26,9 @@ export async function recordTableIdentity(
   return result.rowCount === 1;
 }
 
+/** A rewrite's size is counted up to this many records (it only feeds its progress). */
+export const rewriteCountCap = 1_000_000;
+
 export interface RewriteStart {
   reason: string;
   /** Where the rewrite's walk ends: the consumer's position when it began. */

@@ -193,6 +193,22 @@ export function copyKeptIdsOutSql(filter: StreamFilter, live: Cursor): string {
     where ${filterLiteralSql(filter)} and (not deleted or (txid, position) > ${cursorLiteral(live)})) to stdout`;
 }
 
+/** How many changes of the filter are at or before `upto` (what a rewrite up to there walks), up to `cap`. */
+export async function countChangesUpTo(
+  db: Queryable,
+  filter: StreamFilter,
+  upto: Cursor,
+  cap: number,
+): Promise<number> {
+  const f = filterSql(filter, "$1");
+  const { rows } = await db.query<{ n: number }>(
+    `select count(*)::int as n from (select 1 from sequin_records
+       where ${f.sql} and (txid, position) <= ($2::xid8, $3::bigint) limit $4) capped`,
+    [f.value, upto.txid, upto.position, cap],
+  );
+  return rows[0]!.n;
+}
+
 /** Whether the stream holds live records for the filter at or before `upto` (a table behind it has rows). */
 export async function hasLiveRecordsUpTo(
   db: Queryable,

@@ -10,6 +10,7 @@ export {
   copyChangesOutSql,
   copyKeptIdsOutSql,
   copyLiveRowsOutSql,
+  countChangesUpTo,
   hasLiveRecordsUpTo,
   type Pending,
   readBatchBounds,
