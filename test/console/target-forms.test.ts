@@ -28,27 +28,33 @@ async function column(page: Page, header: string): Promise<string> {
   return `table tbody tr td:nth-child(${index + 1})`;
 }
 
-/** Each cell's box lies within the phone's screen, and is not clipped by a scrolling table. */
+/**
+ * Each cell's box lies within the phone's screen, and is not clipped by a scrolling table. The cells are
+ * measured in one pass in the page: the consumers list refreshes itself, and a row replaced between counting
+ * and measuring would otherwise read as "not shown".
+ */
 async function inView(page: Page, selector: string, width: number) {
-  const cells = page.locator(selector);
-  const n = await cells.count();
-  assert.ok(n > 0, `no ${selector}`);
-  for (let i = 0; i < n; i++) {
-    const box = await cells.nth(i).boundingBox();
-    assert.ok(box, `${selector} #${i} is not shown`);
-    assert.ok(
-      box.x >= 0 && box.x + box.width <= width,
-      `${selector} #${i} at x ${box.x}..${box.x + box.width}`,
-    );
-    const clipped = await cells.nth(i).evaluate((cell) => {
-      const wrap = cell.closest(".table-wrap");
-      if (!wrap) return false;
+  await page.locator(selector).first().waitFor();
+  const cells = await page.locator(selector).evaluateAll((found) => {
+    return found.map((cell) => {
       const a = cell.getBoundingClientRect();
-      const b = wrap.getBoundingClientRect();
-      return a.left < b.left - 1 || a.right > b.right + 1;
+      const wrap = cell.closest(".table-wrap");
+      const b = wrap?.getBoundingClientRect();
+      const style = getComputedStyle(cell);
+      return {
+        shown: a.width > 0 && a.height > 0 && style.visibility !== "hidden",
+        left: a.left,
+        right: a.right,
+        clipped: b ? a.left < b.left - 1 || a.right > b.right + 1 : false,
+      };
     });
-    assert.equal(clipped, false, `${selector} #${i} is cut off by its table`);
-  }
+  });
+  assert.ok(cells.length > 0, `no ${selector}`);
+  cells.forEach((cell, i) => {
+    assert.ok(cell.shown, `${selector} #${i} is not shown`);
+    assert.ok(cell.left >= 0 && cell.right <= width, `${selector} #${i} at x ${cell.left}..${cell.right}`);
+    assert.equal(cell.clipped, false, `${selector} #${i} is cut off by its table`);
+  });
 }
 
 test("add target: a refusal keeps what it can, asks for the password again, never saves an empty one", async () => {
