@@ -7,6 +7,7 @@
  */
 import type pg from "pg";
 import type { Logger } from "pino";
+import { Periodic } from "../runtime/index.js";
 import { StreamListener, type WakeFilter } from "../stream/index.js";
 import { beatMsFor, type WorkerRole, WorkOwnership } from "../work/index.js";
 import {
@@ -69,7 +70,7 @@ export class ConsumerWorker {
   private readonly running = new Map<string, Running>();
   private readonly listener: StreamListener;
   private readonly monitor: TargetMonitor;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly ticks: Periodic;
   private ticking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -98,6 +99,12 @@ export class ConsumerWorker {
           "target not probed: its address could not be read",
         ),
     );
+    // a tick reports its own failures (once per store outage), so a round has no error left to report
+    this.ticks = new Periodic(
+      options.tickMs,
+      () => this.tick(),
+      () => {},
+    );
   }
 
   /** This worker's id in the store (GET /v1/workers, consumers' worker_id). */
@@ -110,7 +117,7 @@ export class ConsumerWorker {
     await this.ownership.start();
     await this.listener.start();
     await this.tick();
-    this.schedule();
+    this.ticks.start();
     this.monitor.start();
   }
 
@@ -125,8 +132,9 @@ export class ConsumerWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.ticks.stop();
     await this.monitor.stop();
+    // a tick a poke started is not the Periodic's to wait for
     await this.ticking;
     await Promise.all([...this.running.keys()].map((id) => this.stopRunner(id)));
     await this.ownership.stop();
@@ -147,13 +155,6 @@ export class ConsumerWorker {
     for (const { runner, targetId: id } of this.running.values()) {
       if (id === targetId) runner.markTargetUnreachable(reason);
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.tick().finally(() => this.schedule());
-    }, this.options.tickMs);
   }
 
   private tick(): Promise<void> {

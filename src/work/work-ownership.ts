@@ -17,6 +17,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { Periodic } from "../runtime/index.js";
 import {
   beatWorker,
   claimLeases,
@@ -89,9 +90,7 @@ function shuffle<T>(items: T[]): T[] {
 
 export class WorkOwnership {
   readonly id = randomUUID();
-  private timer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> | undefined;
-  private stopped = true;
+  private readonly heartbeat: Periodic;
   private beatFailingSince: number | undefined;
 
   constructor(
@@ -99,21 +98,34 @@ export class WorkOwnership {
     private readonly role: WorkerRole,
     private readonly options: OwnershipOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // a failed beat logs itself, once per outage (beat below)
+    this.heartbeat = new Periodic(
+      options.beatMs,
+      () => this.beat(),
+      () => {},
+    );
+  }
 
   /** Writes the first beat (the worker is live from now on) and keeps beating. */
   async start(): Promise<void> {
-    this.stopped = false;
     await forgetDeadWorkers(this.db, 24 * 3600).catch(() => {});
     await this.beat();
-    this.schedule();
+    this.heartbeat.start();
+  }
+
+  /**
+   * Stops beating without handing anything back, as a process that froze or died would: its leases go to
+   * other workers once its last beat is older than the lease. For failover tests; `stop()` is how a worker
+   * leaves.
+   */
+  freeze(): Promise<void> {
+    return this.heartbeat.stop();
   }
 
   /** Stops beating, hands every lease back and removes the worker's row (its runners stopped first). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.beating;
+    await this.heartbeat.stop();
     await leaveWorker(this.db, this.id).catch((error: unknown) => {
       this.log.warn({ err: (error as Error).message }, "worker: could not hand its leases back on stop");
     });
@@ -130,18 +142,6 @@ export class WorkOwnership {
 
   release(kind: WorkKind, ids: readonly string[]): Promise<void> {
     return releaseLeases(this.db, kind, ids, this.id);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.beating = this.beat()
-        .catch(() => {})
-        .finally(() => {
-          this.beating = undefined;
-          this.schedule();
-        });
-    }, this.options.beatMs);
   }
 
   private async beat(): Promise<void> {

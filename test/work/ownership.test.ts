@@ -107,9 +107,7 @@ test("claims move the fence on; a heartbeat keeps a worker's leases; a dead work
   const planB = await b.plan("consumer", ids);
   assert.equal((await b.claim("consumer", planB.claim)).size, 2);
   // a stops beating without leaving (as if killed): its leases go to b after the lease
-  const frozen = a as unknown as { stopped: boolean; timer: NodeJS.Timeout };
-  frozen.stopped = true;
-  clearTimeout(frozen.timer);
+  await a.freeze();
   const taken = await waitFor(
     "a's leases to be free",
     async () => {
