@@ -1,60 +1,53 @@
 /**
- * Runs one consumer: plan the next batch after its position (its end, its tombstones) → copy those changes
- * from the store straight into the target (no parsing in Node) → advance the position once the target
- * committed → wait for a wake-up. While a full batch is written the next one is planned. Backfill and
- * live are the same loop; "backfilling" ends when the position first reaches the stream head seen at
- * start.
+ * Runs one consumer, in the shared work loop (runtime/work-loop.ts). A round: plan the next batch after the
+ * position (its end, its tombstones) → the batch writer COPYs those changes from the store into the target
+ * → the position advances, fenced, once the target committed → one batch of a rewrite, if one is under way →
+ * wait for a wake-up unless more is waiting. While a full batch is written the next one is planned.
  *
- * Failures: an unreachable target moves the consumer to waiting_for_target and probes it with capped
- * backoff; a write the target refuses is isolated by splitting the batch, everything before it is applied,
- * and the consumer stays failing on that record (later versions wait behind it), retrying with backoff.
- * A rewrite (a user's re-backfill, or the consumer's own when it finds its table dropped and created again or
- * emptied behind its position) walks the stream from the start up to the position it began at, one batch
- * between live batches, so live changes keep flowing; at the end, rows no longer in the stream are
- * deleted. Both lanes write the newest version of each record, so their order in the target never matters.
- * When the service's own store fails, the consumer keeps its state (the store is where states are
- * written), retries every few seconds, and records the outage as an event once the store is back; a store
- * failure is never taken for the target's.
+ * Modes (the consumer's state, consumer-lifecycle.ts):
+ * - backfilling / live: the same loop; "backfilling" ends when the position first reaches the stream head
+ *   seen at start. During the first backfill of a table, rows are COPYed straight in.
+ * - rewriting (within backfilling or live): a user's re-backfill, or the consumer's own when it finds its
+ *   table dropped and created again or emptied behind its position, walks the stream from the start up to
+ *   the position it began at, one batch between live batches, so live changes keep flowing; at the end, rows
+ *   no longer in the stream are deleted. Both lanes write the newest version of each record, so their order
+ *   in the target never matters.
+ * - failing: the target refuses a record; the batch was split down to it, everything before it applied; the
+ *   consumer retries with backoff (later versions wait behind it).
+ * - waiting_for_target: the target cannot be reached (the target session knows why); probed with capped,
+ *   jittered backoff, then resumed from the position.
+ * - the service's own store fails: the consumer keeps its state (the store is where states are written),
+ *   retries every few seconds and records the outage as an event once the store is back; a store failure
+ *   is never taken for the target's.
+ * - lease lost (the store or the target refused this runner's fence): the runner stops; the worker that
+ *   holds the lease now runs the consumer.
+ *
+ * Every failure of a round is classified once (runner-faults.ts) and handled by its kind.
  */
-import type { Readable } from "node:stream";
 import type pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import type { Logger } from "pino";
-import { isStoreOutage } from "../db/store-outage.js";
 import { plural } from "../plural.js";
-import { abortable, Backoff, type BackoffOptions, delay, withTimeout } from "../runtime/index.js";
+import { Backoff, type BackoffOptions, WorkLoop } from "../runtime/index.js";
 import {
   type BatchBounds,
-  type ChangeKey,
   type Cursor,
   compareCursors,
-  copyChangesOutSql,
   copyKeptIdsOutSql,
-  copyLiveRowsOutSql,
   countChangesUpTo,
   hasLiveRecordsUpTo,
   readBatchBounds,
-  readChangeKeys,
   type StreamFilter,
-  storeCopySession,
   streamStart,
 } from "../stream/index.js";
 import {
   type ApplyResult,
-  applyBatch,
-  classifyTargetError,
   deleteRowsNotIn,
-  FenceRefused,
-  insertBatchDirect,
-  prepareFencedSession,
   readTableIdentity,
   type TableIdentity,
   type TableName,
-  type TargetErrorClass,
-  type TargetFence,
   tableIsEmpty,
-  takeFence,
 } from "../targets/postgres/index.js";
+import { type BatchLane, BatchWriter, type RefusedRecord } from "./batch-writer.js";
 import {
   type ConsumerEvent,
   type ConsumerState,
@@ -75,6 +68,8 @@ import {
   recordTableIdentity,
   rewriteCountCap,
 } from "./rewrite-queries.js";
+import { type Fault, faultOf, fromStore, RunnerFault, storeFault } from "./runner-faults.js";
+import { TargetSession } from "./target-session.js";
 
 export interface RunnerOptions {
   batchSize: number;
@@ -122,9 +117,6 @@ export interface Rewrite {
   head: Cursor;
 }
 
-/** Which cursor a batch moves: the consumer's position, or the walk of a rewrite. */
-type Lane = "stream" | "rewrite";
-
 export interface ConsumerRef {
   id: string;
   name: string;
@@ -161,53 +153,24 @@ export interface RunnerSnapshot {
   storeUnreachable: LastError | null;
 }
 
-/** Another worker owns the consumer now: the store (`where`) refused a write under this runner's fence. */
-class LostLease extends Error {}
-/** A call to the service's own store failed: waited out, never blamed on the target. */
-class StoreFailed extends Error {}
-/** The target monitor found the target unreachable; the batch in flight (if any) was cut. */
-class TargetDown extends Error {}
-/** The target refuses this one record; everything before it was applied. */
-class RecordRefused extends Error {
-  constructor(
-    readonly record: ChangeKey,
-    readonly sqlstate: string | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export class ConsumerRunner {
   private state: ConsumerState;
   private cursor: Cursor;
   private backfillHead: Cursor | null;
   private lastError: LastError | null = null;
-  private target: pg.Client | undefined;
-  private stopping = false;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
-  private loop: Promise<void> | undefined;
+  private readonly loop: WorkLoop;
+  private readonly session: TargetSession;
+  private readonly writer: BatchWriter;
   private readonly retryBackoff: Backoff;
   private readonly storeRetryBackoff: Backoff;
   /** Since when, and why, the service's store cannot be reached; null while it can. */
   private storeDown: LastError | null = null;
-  private targetDown: string | undefined;
-  /**
-   * While it backfills a table for the first time, the consumer COPYs rows straight in (raw COPY speed);
-   * the first batch that cannot go that way (a record already there) turns it off for good.
-   */
-  private directInsert: boolean;
   private tableIdentity: TableIdentity | null;
   /** Whether the table's identity was checked since this runner started (then before every batch). */
   private tableChecked = false;
   private rewrite: Rewrite | null;
   /** The next batch, planned while the previous one was written (see nextBatch). */
   private plannedBatch: { after: Cursor; bounds: Promise<BatchBounds | null> } | undefined;
-  /** Aborted when the target is found down, to cut a connection attempt that would hang until its timeout. */
-  private targetDownSignal = new AbortController();
-  /** Set when the target user cannot create the fence table: batches then carry no target fence. */
-  private targetFenceUnavailable = false;
 
   constructor(
     private readonly assignment: ConsumerAssignment,
@@ -219,9 +182,37 @@ export class ConsumerRunner {
     this.backfillHead = assignment.backfillHead;
     this.retryBackoff = new Backoff(options.retryBackoff);
     this.storeRetryBackoff = new Backoff(options.storeRetryBackoff);
-    this.directInsert = assignment.backfillHead !== null;
     this.tableIdentity = assignment.tableIdentity;
     this.rewrite = assignment.rewrite;
+    this.loop = new WorkLoop(
+      { round: () => this.round(), failed: (error) => this.failed(error) },
+      {
+        idleMs: options.pollIntervalMs,
+        onCrash: (error) =>
+          deps.log.error(
+            { consumer: assignment.name, err: error },
+            "consumer runner failed to handle a failure",
+          ),
+      },
+    );
+    this.session = new TargetSession({
+      connect: deps.connectTarget,
+      fence: { schema: assignment.table.schema, consumerId: assignment.id, fence: assignment.fence },
+      ...(deps.leaseSeconds !== undefined ? { leaseSeconds: deps.leaseSeconds } : {}),
+      log: deps.log,
+      consumerName: assignment.name,
+    });
+    this.writer = new BatchWriter(
+      {
+        store: deps.store,
+        session: this.session,
+        filter: assignment.filter,
+        table: assignment.table,
+        onApplied: ({ upserted, deleted, rows }, seconds) =>
+          deps.onBatch?.({ consumer: this.ref, upserted, deleted, rows, seconds }),
+      },
+      assignment.backfillHead !== null,
+    );
   }
 
   get id(): string {
@@ -237,15 +228,12 @@ export class ConsumerRunner {
   }
 
   start(): void {
-    this.loop ??= this.run().catch((error) => {
-      this.deps.log.error({ consumer: this.assignment.name, err: error }, "consumer runner crashed");
-    });
+    this.loop.start();
   }
 
   /** Cuts the current wait short: new changes may be there. */
   notify(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.notify();
   }
 
   /**
@@ -254,31 +242,18 @@ export class ConsumerRunner {
    */
   markTargetUnreachable(reason: string): void {
     if (this.state === "waiting_for_target") return;
-    this.targetDown = reason;
-    this.cutTargetConnection(reason);
-    this.notify();
-  }
-
-  /** Fails the query or connection attempt in flight at once (end() would wait for a dead peer). */
-  private cutTargetConnection(reason: string): void {
-    this.targetDownSignal.abort(new TargetDown(reason));
-    const client = this.target;
-    this.target = undefined;
-    (
-      client as unknown as { connection?: { stream?: { destroy(): void } } } | undefined
-    )?.connection?.stream?.destroy();
+    this.session.markDown(reason);
+    this.loop.notify();
   }
 
   /** Lets the batch in flight finish (or roll back), then returns. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.notify();
-    await this.loop;
-    await this.closeTarget();
+    await this.loop.stop();
+    await this.session.close();
   }
 
   get stopped(): boolean {
-    return this.stopping;
+    return this.loop.stopped;
   }
 
   snapshot(): RunnerSnapshot {
@@ -295,57 +270,94 @@ export class ConsumerRunner {
     return this.backfillHead === null ? "live" : "backfilling";
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        if (this.targetDown) throw new TargetDown(this.targetDown);
-        // the first connection to the target (TLS, password hashing) overlaps planning the first batch
-        const connecting = this.target ? undefined : this.connected();
-        connecting?.catch(() => {});
-        const batch = await this.nextBatch();
-        if (this.storeDown) await this.storeRecovered();
-        await connecting;
-        if (!this.tableChecked) await this.checkTable();
-        if (batch) {
-          // a full batch: the stream has more, so plan the next one while the target writes this one
-          if (batch.count === this.options.batchSize) this.prefetchBatch(batch.upto);
-          await this.applyBatchOrSplit(batch, "stream");
-          await this.writeSucceeded();
-        }
-        const rewriting = this.rewrite ? await this.rewriteStep() : false;
-        if (this.backfillHead && compareCursors(this.cursor, this.backfillHead) >= 0) {
-          this.backfillHead = null;
-          this.directInsert = false;
-          await this.on("caught_up", null, true);
-        }
-        if ((batch?.count ?? 0) < this.options.batchSize && !rewriting)
-          await this.wait(this.options.pollIntervalMs);
-      } catch (error) {
-        try {
-          await this.handleFailure(error);
-        } catch (failure) {
-          // recording the failure needs the store, which may be failing too: wait that out (no store calls)
-          await this.handleFailure(failure instanceof StoreFailed ? failure : storeFailure(failure));
-        }
-      }
+  /** One round of the loop; true when more is waiting (a full batch, or a rewrite under way). */
+  private async round(): Promise<boolean> {
+    const down = this.session.downReason;
+    if (down) throw new RunnerFault({ kind: "target_down", message: down });
+    // the first connection to the target (TLS, password hashing) overlaps planning the first batch
+    const connecting = this.session.connection();
+    connecting.catch(() => {});
+    const batch = await this.nextBatch();
+    if (this.storeDown) await this.storeRecovered();
+    await connecting;
+    if (!this.tableChecked) await this.checkTable();
+    if (batch) {
+      // a full batch: the stream has more, so plan the next one while the target writes this one
+      if (batch.count === this.options.batchSize) this.prefetchBatch(batch.upto);
+      // refused: the consumer waited its retry backoff already; the next round retries at once
+      if (!(await this.write(batch, this.streamLane()))) return true;
     }
+    const rewriting = this.rewrite ? await this.rewriteStep() : false;
+    if (this.backfillHead && compareCursors(this.cursor, this.backfillHead) >= 0) {
+      this.backfillHead = null;
+      this.writer.endDirectInserts();
+      await this.on("caught_up", null, true);
+    }
+    return (batch?.count ?? 0) === this.options.batchSize || rewriting;
   }
 
   /**
-   * Runs one call to the service's store; its failure becomes StoreFailed, so the loop waits it out
-   * instead of taking it for the target's.
+   * Writes a batch. A refused record moves the consumer to failing and waits the retry backoff: then false.
    */
-  private async fromStore<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw storeFailure(error);
+  private async write(batch: BatchBounds, lane: BatchLane): Promise<boolean> {
+    const outcome = await this.writer.write(batch, lane);
+    if (!outcome.written) {
+      await this.recordRefused(outcome.refused);
+      return false;
     }
-  }
-
-  private async writeSucceeded(): Promise<void> {
     if (this.state === "failing" || this.state === "waiting_for_target") await this.on("write_succeeded");
     this.retryBackoff.reset();
+    return true;
+  }
+
+  /** The live lane: the consumer's position; the table's identity checked before every write. */
+  private streamLane(): BatchLane {
+    let tableFound = true;
+    return {
+      cursor: () => this.cursor,
+      head: null,
+      direct: true,
+      beforeWrite: async () => {
+        tableFound = await this.checkTable();
+      },
+      committed: async (upto, applied) => {
+        await this.fenced(() =>
+          commitPosition(this.deps.store, {
+            id: this.assignment.id,
+            fence: this.fence,
+            cursor: upto,
+            upserted: applied.upserted,
+            deleted: applied.deleted,
+            applied: this.backfillHead ? applied.rows : 0,
+          }),
+        );
+        this.cursor = upto;
+        // a write that succeeded after the check found no table went into a table created since: check again
+        if (!tableFound) await this.checkTable();
+      },
+    };
+  }
+
+  /** A rewrite's lane: its own cursor, walking up to its head. */
+  private rewriteLane(rewrite: Rewrite): BatchLane {
+    return {
+      cursor: () => rewrite.cursor,
+      head: rewrite.head,
+      direct: false,
+      beforeWrite: async () => {},
+      committed: async (upto, applied: ApplyResult) => {
+        await this.fenced(() =>
+          commitRewritePosition(this.deps.store, {
+            id: this.assignment.id,
+            fence: this.fence,
+            cursor: upto,
+            rows: applied.upserted,
+            deleted: applied.deleted,
+          }),
+        );
+        rewrite.cursor = upto;
+      },
+    };
   }
 
   /**
@@ -353,10 +365,10 @@ export class ConsumerRunner {
    * emptied while the stream holds records the consumer already wrote (truncated), is rewritten from the
    * stream. A missing table is left to the write, which fails and says so. Checked before every write of
    * the live lane (one catalog lookup), so a table recreated while a refused batch is being split is
-   * noticed too.
+   * noticed too. Returns whether the table exists.
    */
   private async checkTable(): Promise<boolean> {
-    const target = await this.connected();
+    const target = await this.session.connection();
     const table = this.assignment.table;
     const current = await readTableIdentity(target, table);
     this.tableChecked = true;
@@ -368,7 +380,7 @@ export class ConsumerRunner {
     else if (
       compareCursors(this.cursor, streamStart) > 0 &&
       (await tableIsEmpty(target, table)) &&
-      (await this.fromStore(() => hasLiveRecordsUpTo(this.deps.store, this.assignment.filter, this.cursor)))
+      (await fromStore(() => hasLiveRecordsUpTo(this.deps.store, this.assignment.filter, this.cursor)))
     )
       reason = "the table is empty while the stream holds records the consumer wrote to it";
     if (reason) await this.beginRewrite(reason, current);
@@ -382,7 +394,7 @@ export class ConsumerRunner {
 
   private async beginRewrite(reason: string, identity: TableIdentity): Promise<void> {
     const head = this.cursor;
-    const total = await this.fromStore(() =>
+    const total = await fromStore(() =>
       countChangesUpTo(this.deps.store, this.assignment.filter, head, rewriteCountCap),
     );
     await this.fenced(() =>
@@ -394,20 +406,22 @@ export class ConsumerRunner {
       }),
     );
     this.rewrite = { reason, cursor: streamStart, head };
-    this.directInsert = false;
+    this.writer.endDirectInserts();
     this.plannedBatch = undefined;
-    const note = `rewriting the table from the stream: ${reason}`;
-    await this.recordNote(note);
+    await this.recordNote(`rewriting the table from the stream: ${reason}`);
     this.deps.log.warn(
       { consumer: this.assignment.name, reason, records: total },
       "rewriting the table from the stream",
     );
   }
 
-  /** One batch of the rewrite's walk; at its end, the clean-up. Returns whether more is waiting. */
+  /**
+   * One batch of the rewrite's walk; at its end, the clean-up. Returns whether more is waiting (a refused
+   * batch is retried at once: its backoff was waited already).
+   */
   private async rewriteStep(): Promise<boolean> {
     const rewrite = this.rewrite!;
-    const batch = await this.fromStore(() =>
+    const batch = await fromStore(() =>
       readBatchBounds(
         this.deps.store,
         this.assignment.filter,
@@ -420,21 +434,20 @@ export class ConsumerRunner {
       await this.finishRewrite();
       return false;
     }
-    await this.applyBatchOrSplit(batch, "rewrite");
-    await this.writeSucceeded();
+    await this.write(batch, this.rewriteLane(rewrite));
     return true;
   }
 
   /** The walk is done: rows no longer in the stream go, then the rewrite is recorded as finished. */
   private async finishRewrite(): Promise<void> {
-    const target = await this.connected();
+    const target = await this.session.connection();
     const live = this.cursor;
-    const deleted = await this.withStoreCopy((open) =>
+    const deleted = await this.writer.withStoreCopy((open) =>
       deleteRowsNotIn(
         target,
         this.assignment.table,
         open(copyKeptIdsOutSql(this.assignment.filter, live)),
-        this.batchFence,
+        this.session.batchFence,
       ),
     );
     await this.fenced(() =>
@@ -449,12 +462,12 @@ export class ConsumerRunner {
 
   /** A store write that checks the fence: false means another worker owns the consumer now. */
   private async fenced(write: () => Promise<boolean>): Promise<void> {
-    if (!(await this.fromStore(write))) throw new LostLease("another worker owns this consumer now");
+    if (!(await fromStore(write))) throw new RunnerFault({ kind: "lease_lost", where: "store" });
   }
 
   /** An event in the consumer's history that is not a change of state. */
   private async recordNote(note: string): Promise<void> {
-    await this.fromStore(() =>
+    await fromStore(() =>
       insertConsumerEvent(this.deps.store, {
         consumerId: this.assignment.id,
         from: this.state,
@@ -468,14 +481,8 @@ export class ConsumerRunner {
   private async storeRecovered(): Promise<void> {
     const down = this.storeDown!;
     const seconds = Math.round((Date.now() - Date.parse(down.at)) / 1000);
-    const note = `the service's store was unreachable from ${down.at} for ${seconds} s (${down.message}); the consumer waited and resumed from its position`;
-    await this.fromStore(() =>
-      insertConsumerEvent(this.deps.store, {
-        consumerId: this.assignment.id,
-        from: this.state,
-        to: this.state,
-        note,
-      }),
+    await this.recordNote(
+      `the service's store was unreachable from ${down.at} for ${seconds} s (${down.message}); the consumer waited and resumed from its position`,
     );
     this.storeDown = null;
     this.storeRetryBackoff.reset();
@@ -489,9 +496,8 @@ export class ConsumerRunner {
   private nextBatch(): Promise<BatchBounds | null> {
     const planned = this.plannedBatch;
     this.plannedBatch = undefined;
-    if (planned && compareCursors(planned.after, this.cursor) === 0)
-      return this.fromStore(() => planned.bounds);
-    return this.fromStore(() =>
+    if (planned && compareCursors(planned.after, this.cursor) === 0) return fromStore(() => planned.bounds);
+    return fromStore(() =>
       readBatchBounds(this.deps.store, this.assignment.filter, this.cursor, this.options.batchSize),
     );
   }
@@ -506,313 +512,110 @@ export class ConsumerRunner {
     this.plannedBatch = { after, bounds };
   }
 
-  /**
-   * The whole batch in one go; only when the target refuses a write are its keys read, to split it down
-   * to the one record it refuses.
-   */
-  private async applyBatchOrSplit(batch: BatchBounds, lane: Lane): Promise<void> {
+  /** A round failed. Handling it needs the store, which may be failing too: then that is waited out. */
+  private async failed(error: unknown): Promise<void> {
     try {
-      await this.applyRange(batch.upto, batch.tombstones, lane);
-    } catch (error) {
-      refusalOf(error);
-      const keys = await this.fromStore(() =>
-        readChangeKeys(
-          this.deps.store,
-          this.assignment.filter,
-          this.laneCursor(lane),
-          batch.count,
-          lane === "rewrite" ? this.rewrite!.head : null,
-        ),
-      );
-      await this.applyKeys(keys, lane);
+      await this.handle(faultOf(error));
+    } catch (failure) {
+      await this.handle(storeFault(failure).fault);
     }
   }
 
-  private laneCursor(lane: Lane): Cursor {
-    return lane === "rewrite" ? this.rewrite!.cursor : this.cursor;
-  }
-
-  /** Applies keys in order; on a refused write, splits to apply everything before the one bad record. */
-  private async applyKeys(keys: ChangeKey[], lane: Lane): Promise<void> {
-    try {
-      await this.applyRange(
-        keys.at(-1)!,
-        keys.filter((k) => k.deleted).map((k) => k.sequin_id),
-        lane,
-      );
-    } catch (error) {
-      const classified = refusalOf(error);
-      if (keys.length === 1) throw new RecordRefused(keys[0]!, classified.sqlstate, classified.message);
-      const half = Math.ceil(keys.length / 2);
-      await this.applyKeys(keys.slice(0, half), lane);
-      await this.applyKeys(keys.slice(half), lane);
-    }
-  }
-
-  /**
-   * One target transaction for the changes in (cursor, upto]; then the fenced position commit.
-   * `tombstones`: ids of the deleted records in that range (the first-backfill path deletes them by id).
-   */
-  private async applyRange(upto: Cursor, tombstones: readonly string[], lane: Lane): Promise<void> {
-    const started = process.hrtime.bigint();
-    const target = await this.connected();
-    // a write that succeeds after the check found no table went into a table created since: check again
-    const tableFound = lane === "stream" ? await this.checkTable() : true;
-    const after = this.laneCursor(lane);
-    let result: ApplyResult | undefined;
-    if (this.directInsert && lane === "stream") {
-      try {
-        result = await this.withStoreCopy((open) =>
-          insertBatchDirect(
-            target,
-            this.assignment.table,
-            (stampedAt) => open(copyLiveRowsOutSql(this.assignment.filter, after, upto, stampedAt)),
-            tombstones,
-            this.batchFence,
-          ),
-        );
-      } catch (error) {
-        if (
-          error instanceof StoreFailed ||
-          error instanceof FenceRefused ||
-          classifyTargetError(error).kind === "unreachable"
-        )
-          throw error;
-        // some record is already in the table (or the table refuses): from now on, the normal way
-        this.directInsert = false;
-      }
-    }
-    result ??= await this.withStoreCopy((open) =>
-      applyBatch(
-        target,
-        this.assignment.table,
-        open(copyChangesOutSql(this.assignment.filter, after, upto)),
-        {
-          ...(this.batchFence ? { fence: this.batchFence } : {}),
-        },
-      ),
-    );
-    const next = { txid: upto.txid, position: upto.position };
-    const applied = result;
-    if (lane === "rewrite") {
-      await this.fenced(() =>
-        commitRewritePosition(this.deps.store, {
-          id: this.assignment.id,
-          fence: this.fence,
-          cursor: next,
-          rows: applied.upserted,
-          deleted: applied.deleted,
-        }),
-      );
-      this.rewrite!.cursor = next;
-    } else {
-      await this.fenced(() =>
-        commitPosition(this.deps.store, {
-          id: this.assignment.id,
-          fence: this.fence,
-          cursor: next,
-          upserted: applied.upserted,
-          deleted: applied.deleted,
-          applied: this.backfillHead ? applied.rows : 0,
-        }),
-      );
-      this.cursor = next;
-      if (!tableFound) await this.checkTable();
-    }
-    this.deps.onBatch?.({
-      consumer: this.ref,
-      upserted: result.upserted,
-      deleted: result.deleted,
-      rows: result.rows,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    });
-  }
-
-  /**
-   * Runs `apply` with a way to start one COPY out of the store, on a store connection of its own; store
-   * failures become StoreFailed.
-   */
-  private async withStoreCopy<T>(apply: (open: (copySql: string) => Readable) => Promise<T>): Promise<T> {
-    const storeClient = await this.fromStore(() => this.deps.store.connect());
-    let storeError: unknown;
-    let failed = false;
-    try {
-      await storeClient.query(storeCopySession).catch((error: unknown) => {
-        storeError = error;
-        throw error;
-      });
-      return await apply((copySql) => {
-        const out = storeClient.query(copyTo(copySql));
-        out.on("error", (error: unknown) => {
-          storeError ??= error;
-        });
-        return out;
-      });
-    } catch (error) {
-      failed = true;
-      if (storeError) throw storeFailure(storeError);
-      throw error;
-    } finally {
-      // a COPY cut short leaves the store connection mid-protocol: discard it
-      storeClient.release(failed ? true : undefined);
-    }
-  }
-
-  private async connected(): Promise<pg.Client> {
-    if (this.target) return this.target;
-    const client = await abortable(this.deps.connectTarget(), this.targetDownSignal.signal, (late) => {
-      late.end().catch(() => {});
-    });
-    // a connection that dies while idle must not crash the process; the next batch reconnects
-    client.on("error", () => {
-      if (this.target === client) this.target = undefined;
-    });
-    try {
-      await this.takeTargetFence(client);
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    this.target = client;
-    return client;
-  }
-
-  /**
-   * The fence in the target (targets/postgres/target-fence.ts): taken on every new session, so once this
-   * runner wrote there, nothing of an older owner commits. A user without the right to create the fence
-   * table in the consumer's schema loses only this second check (the store's stays), with a warning.
-   */
-  private async takeTargetFence(client: pg.Client): Promise<void> {
-    if (this.targetFenceUnavailable) return;
-    const fence = this.targetFence;
-    try {
-      // never below 5 s: a busy process may pause that long between two statements of its own batch
-      const idleMs = Math.max(5, this.deps.leaseSeconds ?? 15) * 1000;
-      await prepareFencedSession(client, fence.schema, idleMs);
-    } catch (error) {
-      if ((error as { code?: string }).code !== "42501") throw error;
-      this.targetFenceUnavailable = true;
-      this.deps.log.warn(
-        { consumer: this.assignment.name, schema: fence.schema },
-        "the target user may not create the fence table sequin_fences in the consumer's schema; only the store checks this worker's lease (grant create on the schema to the user)",
-      );
-      return;
-    }
-    if (!(await takeFence(client, fence))) throw new FenceRefused(fence.fence);
-  }
-
-  /** This runner's fence as the target checks it; undefined when the target cannot hold one. */
-  private get batchFence(): TargetFence | undefined {
-    return this.targetFenceUnavailable ? undefined : this.targetFence;
-  }
-
-  private get targetFence(): TargetFence {
-    return { schema: this.assignment.table.schema, consumerId: this.assignment.id, fence: this.fence };
-  }
-
-  private async closeTarget(): Promise<void> {
-    const client = this.target;
-    this.target = undefined;
-    await client?.end().catch(() => {});
-  }
-
-  private async handleFailure(error: unknown): Promise<void> {
+  private async handle(fault: Fault): Promise<void> {
     const log = this.deps.log;
-    if (error instanceof FenceRefused && error.missing) {
-      log.warn({ consumer: this.assignment.name, err: error.message }, "the target's fence table is gone");
-      this.stopping = true;
-      return;
-    }
-    if (error instanceof LostLease || error instanceof FenceRefused) {
-      const where = error instanceof LostLease ? "store" : "target";
-      log.warn(
-        { consumer: this.assignment.name, fence: this.fence, refusedBy: where },
-        `the ${where} refused this worker's write: the consumer's lease moved to another worker; stopping here`,
-      );
-      this.stopping = true;
-      return;
-    }
-    if (error instanceof StoreFailed) {
-      if (!this.storeDown) {
-        this.storeDown = { message: error.message, at: new Date().toISOString() };
-        log.error(
-          { consumer: this.assignment.name, err: error.message },
-          "the service's store is unreachable; the consumer waits for it and resumes from its position",
+    const name = this.assignment.name;
+    switch (fault.kind) {
+      case "fence_missing":
+        log.warn({ consumer: name, err: fault.message }, "the target's fence table is gone");
+        this.loop.requestStop();
+        return;
+      case "lease_lost":
+        log.warn(
+          { consumer: name, fence: this.fence, refusedBy: fault.where },
+          `the ${fault.where} refused this worker's write: the consumer's lease moved to another worker; stopping here`,
         );
-      }
-      this.deps.onError?.(this.ref, { kind: "store" });
-      await this.wait(this.storeRetryBackoff.next());
-      return;
+        this.loop.requestStop();
+        return;
+      case "store":
+        if (!this.storeDown) {
+          this.storeDown = { message: fault.message, at: new Date().toISOString() };
+          log.error(
+            { consumer: name, err: fault.message },
+            "the service's store is unreachable; the consumer waits for it and resumes from its position",
+          );
+        }
+        this.deps.onError?.(this.ref, { kind: "store" });
+        await this.loop.wait(this.storeRetryBackoff.next());
+        return;
+      case "target_down":
+        this.deps.onError?.(this.ref, { kind: "unreachable" });
+        await this.waitForTarget(this.session.downReason ?? fault.message);
+        return;
+      case "target_error":
+        // the monitor found the target down while this failed: an outage
+        if (this.session.downReason) return this.handle({ kind: "target_down", message: fault.message });
+        this.deps.onError?.(this.ref, {
+          kind: fault.class,
+          ...(fault.sqlstate ? { sqlstate: fault.sqlstate } : {}),
+        });
+        await this.session.close();
+        log.warn({ consumer: name, err: fault.message }, "transient target error; retrying");
+        await this.loop.wait(this.options.retryBackoff.initialMs);
+        return;
     }
-    // the monitor found the target down while this batch failed: an outage, unless the target itself
-    // answered with a refusal (a SQLSTATE)
-    const answered = error instanceof RecordRefused && error.sqlstate !== undefined;
-    if (error instanceof TargetDown || (this.targetDown && !answered)) {
-      this.deps.onError?.(this.ref, { kind: "unreachable" });
-      await this.waitForTarget(this.targetDown ?? (error as Error).message);
-      return;
-    }
-    if (error instanceof RecordRefused) {
-      const r = error.record;
-      const message = `the target refused record ${r.collection_id}/${r.upstream_id} (sequin_id ${r.sequin_id})${
-        error.sqlstate ? ` with SQLSTATE ${error.sqlstate}` : ""
-      }: ${error.message}`;
-      this.deps.onError?.(this.ref, {
-        kind: "refused",
-        ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
-      });
-      await this.on("write_refused", {
-        message,
-        ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
-        record: { sequin_id: r.sequin_id, collection_id: r.collection_id, upstream_id: r.upstream_id },
-        at: new Date().toISOString(),
-      });
-      await this.wait(this.retryBackoff.next());
-      return;
-    }
-    const classified = classifyTargetError(error);
-    this.deps.onError?.(this.ref, {
-      kind: classified.kind,
-      ...(classified.sqlstate ? { sqlstate: classified.sqlstate } : {}),
-    });
-    await this.closeTarget();
-    if (classified.kind === "unreachable") {
-      await this.waitForTarget(classified.message);
-      return;
-    }
-    log.warn({ consumer: this.assignment.name, err: classified.message }, "transient target error; retrying");
-    await this.wait(this.options.retryBackoff.initialMs);
-  }
-
-  /** The monitor's alarm is moot once we wait for the target ourselves. */
-  private clearTargetDown(): void {
-    this.targetDown = undefined;
-    if (this.targetDownSignal.signal.aborted) this.targetDownSignal = new AbortController();
   }
 
   /**
-   * waiting_for_target: probes with capped exponential backoff, each probe bounded by a timeout (a
+   * The target refused a record (everything before it was applied): failing, retried with backoff. A
+   * refusal without a SQLSTATE while the target is found down is the outage's doing, not a refusal.
+   */
+  private async recordRefused(refused: RefusedRecord): Promise<void> {
+    const down = this.session.downReason;
+    if (down && refused.sqlstate === undefined) {
+      await this.handle({ kind: "target_down", message: down });
+      return;
+    }
+    const r = refused.record;
+    const message = `the target refused record ${r.collection_id}/${r.upstream_id} (sequin_id ${r.sequin_id})${
+      refused.sqlstate ? ` with SQLSTATE ${refused.sqlstate}` : ""
+    }: ${refused.message}`;
+    this.deps.onError?.(this.ref, {
+      kind: "refused",
+      ...(refused.sqlstate ? { sqlstate: refused.sqlstate } : {}),
+    });
+    await this.on("write_refused", {
+      message,
+      ...(refused.sqlstate ? { sqlstate: refused.sqlstate } : {}),
+      record: { sequin_id: r.sequin_id, collection_id: r.collection_id, upstream_id: r.upstream_id },
+      at: new Date().toISOString(),
+    });
+    await this.loop.wait(this.retryBackoff.next());
+  }
+
+  /**
+   * waiting_for_target: probes with capped, jittered backoff, each probe bounded by a timeout (a
    * black-holed connection never answers), until the target answers; then resumes from the position.
    */
   private async waitForTarget(reason: string): Promise<void> {
-    this.clearTargetDown();
-    await this.closeTarget();
+    this.session.clearDown();
+    await this.session.close();
     await this.on("target_unreachable", {
       message: `target unreachable: ${reason}`,
       at: new Date().toISOString(),
     });
     const probeBackoff = new Backoff(this.options.probeBackoff);
-    while (!this.stopping) {
-      await this.wait(probeBackoff.next(), false);
-      if (this.stopping) return;
-      this.clearTargetDown();
+    while (!this.loop.stopped) {
+      await this.loop.wait(probeBackoff.next(), false);
+      if (this.loop.stopped) return;
+      this.session.clearDown();
       try {
-        await this.probeOnce();
+        await this.session.probe(this.options.probeTimeoutMs);
         await this.on("target_reachable");
         return;
       } catch (error) {
-        await this.closeTarget();
-        const message = `target unreachable: ${classifyTargetError(error).message}`;
+        await this.session.close();
+        const fault = faultOf(error);
+        const message = `target unreachable: ${"message" in fault ? fault.message : String(error)}`;
         // one more retry of the same wait: counted, the time the wait began kept
         this.lastError = { message, at: new Date().toISOString() };
         await recordFailedRetry(
@@ -823,17 +626,6 @@ export class ConsumerRunner {
         ).catch(() => {});
       }
     }
-  }
-
-  /** One probe, bounded by the probe timeout: at the deadline the connection (or its attempt) is cut. */
-  private async probeOnce(): Promise<void> {
-    await withTimeout(this.options.probeTimeoutMs, async (deadline) => {
-      deadline.addEventListener("abort", () => this.cutTargetConnection((deadline.reason as Error).message), {
-        once: true,
-      });
-      const client = await this.connected();
-      await client.query("select 1");
-    });
   }
 
   /** Moves through the lifecycle table, persisting and logging each real transition. */
@@ -847,7 +639,7 @@ export class ConsumerRunner {
     const from = this.state;
     const keepError = next.state === from && lastError === null ? this.lastError : lastError;
     if (next.state === from && keepError === this.lastError && !finishBackfill) return;
-    const written = await this.fromStore(() =>
+    const written = await fromStore(() =>
       updateRunnerState(this.deps.store, {
         id: this.assignment.id,
         fence: this.assignment.fence,
@@ -859,14 +651,14 @@ export class ConsumerRunner {
     );
     if (!written) {
       // paused by the user or taken over: the supervisor stops this runner
-      this.stopping = true;
+      this.loop.requestStop();
       return;
     }
     this.state = next.state;
     this.lastError = keepError;
     if (next.state !== from) {
       const note = keepError?.message ?? null;
-      await this.fromStore(() =>
+      await fromStore(() =>
         insertConsumerEvent(this.deps.store, {
           consumerId: this.assignment.id,
           from,
@@ -880,45 +672,4 @@ export class ConsumerRunner {
       );
     }
   }
-
-  /** Sleeps up to `ms`, or until notify() when `wakeable`. */
-  private async wait(ms: number, wakeable = true): Promise<void> {
-    if (this.stopping) return;
-    if (wakeable && this.woken) {
-      this.woken = false;
-      return;
-    }
-    const wake = new AbortController();
-    this.wakeUp = () => {
-      if (wakeable || this.stopping) wake.abort();
-    };
-    await delay(ms, wake.signal);
-    this.wakeUp = undefined;
-    this.woken = false;
-  }
-}
-
-function storeFailure(error: unknown): StoreFailed {
-  const message = (error as Error)?.message ?? String(error);
-  return new StoreFailed(
-    isStoreOutage(error)
-      ? `the service's store is unreachable: ${message}`
-      : `a query of the service's store failed: ${message}`,
-    { cause: error },
-  );
-}
-
-/** The target's refusal of a write, classified; any other failure is rethrown as it is. */
-function refusalOf(error: unknown): TargetErrorClass {
-  // a connection cut by the target monitor is an outage, not a refusal to split a batch on
-  if (
-    error instanceof LostLease ||
-    error instanceof FenceRefused ||
-    error instanceof StoreFailed ||
-    error instanceof TargetDown
-  )
-    throw error;
-  const classified = classifyTargetError(error);
-  if (classified.kind !== "refused") throw error;
-  return classified;
 }

@@ -6,3 +6,4 @@ export { Backoff, type BackoffOptions, backoffDelay } from "./backoff.js";
 export { delay } from "./delay.js";
 export { Periodic } from "./periodic.js";
 export { abortable, TimeoutError, withTimeout } from "./timeout.js";
+export { type LoopWork, WorkLoop, type WorkLoopOptions } from "./work-loop.js";
