@@ -14,6 +14,7 @@ import { Consumers, ConsumerWorker, defaultWorkerOptions } from "./consumer/inde
 import { openStore, type Store } from "./db/store.js";
 import {
   AlertSender,
+  alertEntities,
   type Channel,
   defaultHealthWatcherOptions,
   emailChannel,
@@ -102,7 +103,7 @@ async function backgroundComponents(
   const channels = alertChannels(config);
   const healthWatcher = new HealthWatcher(
     store.pool,
-    () => statistics.get(),
+    async () => alertEntities(await statistics.get()),
     channels.map((c) => c.name),
     log,
     { ...defaultHealthWatcherOptions, settleMs: config.alertSettleSeconds * 1000 },

@@ -28,17 +28,40 @@ export interface ConsumerFacts {
   rewrite?: { reason: string; since: Date; done: number; total: number } | null;
 }
 
-/** What ends a wait for the target: time, or a new password when the target refuses the login. */
+/**
+ * What ends each failing check, in words: the notes end with it, alerts list it next to the check. A wait
+ * for the target ends with time, or with a new password when the target refuses the login.
+ */
+export function consumerFix(
+  check: ConsumerCheckName,
+  f: Pick<ConsumerFacts, "targetId" | "lastError">,
+): string {
+  switch (check) {
+    case "target_reachable":
+      if (f.lastError && isAuthenticationFailure(f.lastError)) {
+        return (
+          "The target refuses the consumer's login, so waiting alone will not end this: update the " +
+          `target's password (console → Targets → Edit, or PATCH /v1/targets/postgres/${f.targetId}). The consumer ` +
+          "then resumes by itself from its position."
+        );
+      }
+      return "The consumer resumes by itself from its position when the target answers again.";
+    case "writes_succeeding":
+      return (
+        "Fix what the target refuses (a constraint or trigger added to the table, a dropped table, a missing " +
+        "privilege); the consumer retries the write with backoff and continues by itself once it succeeds."
+      );
+    case "lag_within_threshold":
+      return (
+        "The consumer keeps writing and this ends once its oldest pending change is applied; if it does not " +
+        "catch up, look for what slows the target (a lock held on the table, a busy server)."
+      );
+  }
+}
+
 function waitingNote(f: ConsumerFacts, since: string): string {
   const waiting = `Waiting for target "${f.targetName}" since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "it cannot be reached"}.`;
-  if (f.lastError && isAuthenticationFailure(f.lastError)) {
-    return (
-      `${waiting} The target refuses the consumer's login, so waiting alone will not end this: update the ` +
-      `target's password (console → Targets → Edit, or PATCH /v1/targets/postgres/${f.targetId}). The consumer ` +
-      "then resumes by itself from its position."
-    );
-  }
-  return `${waiting} The consumer resumes by itself from its position when the target answers again.`;
+  return `${waiting} ${consumerFix("target_reachable", f)}`;
 }
 
 /** `, 5 retries` after the time a failure began: retries are counted, never re-dated. */
@@ -69,8 +92,7 @@ export function consumerHealth(f: ConsumerFacts, now: Date = new Date()): Health
   if (refused) {
     notes.push(
       `Failing since ${since}${retriesOf(f)}: ${f.lastError?.message ?? "the target refuses a write"}. ` +
-        "Fix what the target refuses (a constraint or trigger added to the table, a dropped table, a missing " +
-        "privilege); the consumer retries the write with backoff and continues by itself once it succeeds.",
+        consumerFix("writes_succeeding", f),
     );
   }
 

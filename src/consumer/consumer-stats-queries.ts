@@ -1,6 +1,6 @@
 /**
- * Every consumer's statistics in ONE statement: its row, its target's name, the status it last alerted
- * about, the changes after its position (counted up to a cap) and when the oldest of them entered the
+ * Every consumer's statistics in ONE statement: its row, its target's name, the status it and its target
+ * last alerted about, the changes after its position (counted up to a cap) and when the oldest of them entered the
  * stream. Health, alerts, metrics, the lag chart and the consumers list all read this, instead of one
  * view (and two queries) per consumer.
  *
@@ -15,6 +15,8 @@ export interface ConsumerStatsRow extends ConsumerRow {
   /** null when the target is gone (it cannot be while consumers use it; kept for safety) */
   target_name: string | null;
   alerted_status: "healthy" | "unhealthy";
+  /** the status the consumer's target last alerted about; null when the target is gone */
+  target_alerted_status: "healthy" | "unhealthy" | null;
   /** changes after the consumer's position, counted up to the cap */
   pending_records: number;
   /** when the oldest of them entered the stream; null when none is pending */
@@ -27,6 +29,7 @@ const bySync = `c.filter_sync_id is not null and r.sync_id = c.filter_sync_id an
 
 export function consumerStatsSql(one: boolean): string {
   return `select ${consumerColumns("c")}, t.name as target_name, c.alerted_status,
+    t.alerted_status as target_alerted_status,
     (select l.owner::text from sequin_leases l join sequin_workers w on w.id = l.owner and w.expires_at > now()
       where l.kind = 'consumer' and l.resource_id = c.id) as worker_id,
     (select count(*)::int from (

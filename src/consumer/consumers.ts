@@ -57,10 +57,15 @@ export const pendingCountCap = 1_000_000;
  */
 export const lagCountCap = 1_000;
 
-/** A consumer as health, alerts and metrics see it: its view, and the status it last alerted about. */
+/**
+ * A consumer as health, alerts and metrics see it: its view, the status it last alerted about, and its
+ * target with the status that last alerted about (targets' health derives from their consumers'; null when
+ * the target is gone).
+ */
 export interface ConsumerStatistics {
   view: ConsumerView;
   alerted: "healthy" | "unhealthy";
+  target: { id: string; name: string; alerted: "healthy" | "unhealthy" } | null;
 }
 
 export class Consumers {
@@ -107,7 +112,11 @@ export class Consumers {
     const now = new Date();
     return rows.map((row) => {
       const consumers = sameTable.get(JSON.stringify([row.target_id, row.table_schema, row.table_name]))!;
-      return { view: this.viewOf(row, { syncs, consumers }, now), alerted: row.alerted_status };
+      const target =
+        row.target_name !== null && row.target_alerted_status !== null
+          ? { id: row.target_id, name: row.target_name, alerted: row.target_alerted_status }
+          : null;
+      return { view: this.viewOf(row, { syncs, consumers }, now), alerted: row.alerted_status, target };
     });
   }
 

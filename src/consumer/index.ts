@@ -1,4 +1,5 @@
 /** Postgres consumers: definitions and lifecycle (Consumers), and the worker that runs them. */
+export { type ConsumerCheckName, consumerFix } from "./consumer-health.js";
 export {
   type ConsumerEvent,
   type ConsumerState,

@@ -1,7 +1,8 @@
 /**
- * Alerts reach a real SMTP server and a real webhook receiver exactly once when a consumer becomes
- * unhealthy and once when it recovers: for a target outage, and for lag past the threshold (the target
- * table held under a lock). A failing webhook is retried without holding up anything.
+ * Alerts reach a real SMTP server and a real webhook receiver exactly once when an entity becomes
+ * unhealthy and once when it recovers: a target stopped (one alert for the target, naming its consumers,
+ * none per consumer), and a consumer lagging past the threshold (the target table held under a lock). A
+ * failing webhook is retried without holding up anything.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -23,7 +24,8 @@ const api = await startTestService({
   SEQUIN_ALERT_EMAIL_TO: "oncall@example.com,team@example.com",
   SEQUIN_ALERT_WEBHOOK_URL: webhook.url,
   SEQUIN_ALERT_WEBHOOK_SECRET: secret,
-  SEQUIN_ALERT_SETTLE_SECONDS: "0",
+  // long enough for every consumer of a stopped target to be found waiting (probes every 2 s)
+  SEQUIN_ALERT_SETTLE_SECONDS: "4",
   SEQUIN_LAG_ALERT_SECONDS: "2",
 });
 
@@ -33,9 +35,9 @@ async function ok(service: TestService, method: string, path: string, body?: unk
   return response.body;
 }
 
-async function liveConsumer(name: string, db: TargetDatabase, provider: string) {
+async function createTarget(name: string, db: TargetDatabase): Promise<string> {
   const target = await ok(api, "POST", "/v1/targets/postgres", {
-    name: `target-${name}`,
+    name,
     connection: {
       host: db.host,
       port: db.port,
@@ -45,9 +47,13 @@ async function liveConsumer(name: string, db: TargetDatabase, provider: string) 
       ssl: "disable",
     },
   });
+  return target.id;
+}
+
+async function liveConsumer(name: string, db: TargetDatabase, provider: string, targetId?: string) {
   const consumer = await ok(api, "POST", "/v1/consumers/postgres", {
     name,
-    target_id: target.id,
+    target_id: targetId ?? (await createTarget(`target-${name}`, db)),
     filter: { provider },
     table: { schema: db.schema, name },
   });
@@ -62,48 +68,81 @@ async function liveConsumer(name: string, db: TargetDatabase, provider: string) 
 }
 
 const mailsAbout = (name: string) => inbox.messages.filter((m) => m.subject?.includes(`"${name}"`));
-const hooksAbout = (name: string) => webhook.received.filter((r) => r.json.consumer.name === name);
+const hooksAbout = (name: string) => webhook.received.filter((r) => r.json.entity.name === name);
 
-test("a target outage: one alert when unhealthy, one on recovery, by email and webhook", async () => {
+test("a target outage: one target alert naming its consumers when down, one on recovery, by email and webhook; none per consumer", async () => {
   const db = await createSeedTarget(cluster.url());
-  const id = await liveConsumer("outage-alerts", db, "hubspot");
+  const targetId = await createTarget("app-db", db);
+  const names = ["outage-alerts", "outage-orders", "outage-tickets"];
+  const ids = [
+    await liveConsumer(names[0]!, db, "hubspot", targetId),
+    await liveConsumer(names[1]!, db, "shopify", targetId),
+    await liveConsumer(names[2]!, db, "zendesk", targetId),
+  ];
   webhook.failNext(1); // the first delivery fails and must be retried
 
   await cluster.stop();
-  await waitFor("the unhealthy alert by email", () => mailsAbout("outage-alerts").length === 1, 30_000);
-  await waitFor(
-    "the unhealthy webhook, after a retry",
-    () => hooksAbout("outage-alerts").length === 1,
-    30_000,
-  );
-  const mail = mailsAbout("outage-alerts")[0]!;
-  assert.equal(mail.subject, '[sequin] consumer "outage-alerts" is unhealthy');
+  await waitFor("the target's unhealthy alert by email", () => mailsAbout("app-db").length === 1, 30_000);
+  await waitFor("the unhealthy webhook, after a retry", () => hooksAbout("app-db").length === 1, 30_000);
+  const mail = mailsAbout("app-db")[0]!;
+  assert.equal(mail.subject, '[sequin] target "app-db" is unhealthy');
   assert.deepEqual(
     (Array.isArray(mail.to) ? mail.to : [mail.to]).flatMap((t) => t?.value.map((v) => v.address)),
     ["oncall@example.com", "team@example.com"],
   );
-  assert.match(mail.text ?? "", /waiting_for_target/);
-  assert.match(mail.text ?? "", /target "target-outage-alerts"/);
-  const hook = hooksAbout("outage-alerts")[0]!;
-  assert.equal(hook.json.event, "consumer.unhealthy");
-  assert.equal(hook.json.consumer.health.status, "unhealthy");
+  for (const name of names) assert.match(mail.text ?? "", new RegExp(`- ${name} \\(waiting_for_target\\)`));
+  assert.match(mail.text ?? "", /failing: reachable \(target unreachable: /);
+  assert.match(mail.text ?? "", /what ends it: Bring the server back/);
+  const hook = hooksAbout("app-db")[0]!;
+  assert.equal(hook.json.event, "target.unhealthy");
+  assert.deepEqual(
+    { kind: hook.json.entity.kind, id: hook.json.entity.id, status: hook.json.entity.status },
+    { kind: "target", id: targetId, status: "unhealthy" },
+  );
+  assert.deepEqual(
+    hook.json.entity.failing.map((f) => f.name),
+    ["reachable"],
+  );
+  assert.ok(hook.json.entity.failing[0]!.fix.length > 0, "the failing check says what ends it");
+  assert.deepEqual(
+    hook.json.target!.consumers.map((c) => [c.id, c.name, c.state]).sort(),
+    ids.map((id, i) => [id, names[i], "waiting_for_target"]).sort(),
+  );
+  assert.equal(hook.json.target!.health.status, "unhealthy");
   assert.equal(hook.signature, `sha256=${createHmac("sha256", secret).update(hook.body).digest("hex")}`);
   assert.ok(webhook.failed >= 1, "the first webhook delivery was refused and retried");
 
+  // the consumers wait, unhealthy, but the target's alert spoke for them: said once, not once per consumer
+  for (const id of ids)
+    assert.equal((await ok(api, "GET", `/v1/consumers/postgres/${id}`)).health.status, "unhealthy");
+  await sleep(4500);
+  assert.equal(mailsAbout("app-db").length, 1);
+  assert.equal(hooksAbout("app-db").length, 1);
+  for (const name of names) {
+    assert.equal(mailsAbout(name).length, 0, `no alert of ${name}'s own`);
+    assert.equal(hooksAbout(name).length, 0, `no webhook of ${name}'s own`);
+  }
+
   await cluster.start();
+  // waiting consumers probe with a backoff that reaches 16 s in an outage this long, then the settle time
   await waitFor(
     "the recovery alerts",
-    () => mailsAbout("outage-alerts").length === 2 && hooksAbout("outage-alerts").length === 2,
-    30_000,
+    () => mailsAbout("app-db").length === 2 && hooksAbout("app-db").length === 2,
+    60_000,
   );
-  assert.equal(mailsAbout("outage-alerts")[1]!.subject, '[sequin] consumer "outage-alerts" recovered');
-  assert.equal(hooksAbout("outage-alerts")[1]!.json.event, "consumer.recovered");
-  assert.equal((await ok(api, "GET", `/v1/consumers/postgres/${id}`)).health.status, "healthy");
+  assert.equal(mailsAbout("app-db")[1]!.subject, '[sequin] target "app-db" recovered');
+  const recovered = hooksAbout("app-db")[1]!;
+  assert.equal(recovered.json.event, "target.recovered");
+  assert.deepEqual(recovered.json.entity.failing, []);
+  assert.equal(recovered.json.target!.health.status, "healthy");
+  for (const id of ids)
+    assert.equal((await ok(api, "GET", `/v1/consumers/postgres/${id}`)).health.status, "healthy");
 
-  // no storm: a few more health rounds add nothing
+  // no storm: a few more health rounds add nothing, and no consumer spoke for itself
   await sleep(4500);
-  assert.equal(mailsAbout("outage-alerts").length, 2);
-  assert.equal(hooksAbout("outage-alerts").length, 2);
+  assert.equal(mailsAbout("app-db").length, 2);
+  assert.equal(hooksAbout("app-db").length, 2);
+  for (const name of names) assert.equal(mailsAbout(name).length + hooksAbout(name).length, 0);
 });
 
 test("lag past the threshold (a lock held on the table): unhealthy and alerted, then healthy again", async () => {
@@ -143,6 +182,13 @@ test("lag past the threshold (a lock held on the table): unhealthy and alerted, 
     30_000,
   );
   assert.match(mailsAbout("lagging")[0]!.text ?? "", /Behind: 1 change/);
+  const hook = hooksAbout("lagging")[0]!;
+  assert.deepEqual([hook.json.event, hook.json.entity.kind], ["consumer.unhealthy", "consumer"]);
+  assert.deepEqual(
+    hook.json.entity.failing.map((f) => f.name),
+    ["lag_within_threshold"],
+  );
+  assert.equal(hook.json.consumer!.health.status, "unhealthy", "a consumer's alert keeps its own part");
 
   await locker.query("commit");
   locker.release();

@@ -1,7 +1,8 @@
 /**
  * Health for 1,000 consumers, cheaply: one health round of one process (every consumer's health and
- * lag, and the alert check) costs at most 3 store statements, a /metrics scrape in the same round none
- * more, and the lag read this way equals each consumer's own count.
+ * lag, their target's health derived from theirs, and the alert check) costs at most 3 store statements,
+ * a /metrics scrape in the same round none more, and the lag read this way equals each consumer's own
+ * count.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -9,7 +10,7 @@ import { test } from "node:test";
 import pino from "pino";
 import { consumerStatsSql, selectConsumerStats } from "../../src/consumer/consumer-stats-queries.js";
 import { Consumers, lagCountCap } from "../../src/consumer/index.js";
-import { HealthWatcher } from "../../src/health/alerts/index.js";
+import { alertEntities, HealthWatcher } from "../../src/health/alerts/index.js";
 import { ServiceMetrics } from "../../src/health/metrics.js";
 import { StatisticsSnapshot } from "../../src/health/statistics-snapshot.js";
 import { readPending } from "../../src/stream/index.js";
@@ -25,9 +26,10 @@ const db = store.pool;
 const targetId = randomUUID();
 const hubspot = randomUUID();
 const stripe = randomUUID();
+// its consumers waiting for it make it unhealthy; already alerted about, so a round has nothing to queue
 await db.query(
-  `insert into sequin_targets (id, name, host, port, database, username, password_encrypted)
-   values ($1, 'app', '127.0.0.1', 5432, 'app', 'sequin', '\\x00')`,
+  `insert into sequin_targets (id, name, host, port, database, username, password_encrypted, alerted_status)
+   values ($1, 'app', '127.0.0.1', 5432, 'app', 'sequin', '\\x00', 'unhealthy')`,
   [targetId],
 );
 await db.query(
@@ -93,7 +95,7 @@ const consumers = new Consumers({
 const statistics = new StatisticsSnapshot(() => consumers.statistics(), 60_000);
 const watcher = new HealthWatcher(
   counted.pool,
-  () => statistics.get(),
+  async () => alertEntities(await statistics.get()),
   ["webhook"],
   pino({ level: "silent" }),
   {
@@ -121,6 +123,10 @@ test(`one health round of one process for ${consumerCount} consumers: at most 3 
   await watcher.check();
   const round = counted.count;
   assert.ok(round <= 3, `a health round sent ${round} statements:\n${counted.texts.join("\n---\n")}`);
+  // the round judged the target too, from the same read
+  const judged = alertEntities(await statistics.get()).find((e) => e.kind === "target");
+  assert.equal(judged?.health.status, "unhealthy");
+  assert.equal(judged?.alerted, "unhealthy");
 
   // a scrape in the same round reads the same statistics: no statement more
   const text = await metrics.text();

@@ -32,7 +32,23 @@ export async function startSmtpServer(): Promise<SmtpInbox> {
 
 export interface WebhookRequest {
   body: string;
-  json: { event: string; consumer: { name: string; state: string; health: { status: string } } };
+  json: {
+    event: string;
+    entity: {
+      kind: string;
+      id: string;
+      name: string;
+      status: string;
+      failing: { name: string; error?: string; fix: string }[];
+    };
+    consumer?: { id: string; name: string; state: string; health: { status: string } };
+    target?: {
+      id: string;
+      name: string;
+      health: { status: string };
+      consumers: { id: string; name: string; state: string }[];
+    };
+  };
   signature: string | undefined;
 }
 

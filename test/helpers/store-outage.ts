@@ -226,7 +226,7 @@ async function outageUnderIngest(
     sequin.stderr().includes("the service's store is unreachable"),
     "the log says the store is unreachable",
   );
-  const unhealthyAlerts = webhook.received.filter((r) => r.json.consumer.health.status === "unhealthy");
+  const unhealthyAlerts = webhook.received.filter((r) => r.json.entity.status === "unhealthy");
   assert.deepEqual(
     unhealthyAlerts.map((r) => r.body),
     [],

@@ -5,7 +5,8 @@
 import { createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
 import { plural } from "../../plural.js";
-import type { AlertChannel, AlertPayload } from "./alert-queries.js";
+import { type AlertPayload, alertedEntity } from "./alert-payload.js";
+import type { AlertChannel } from "./alert-queries.js";
 
 export interface Channel {
   name: AlertChannel;
@@ -38,26 +39,45 @@ export function webhookChannel(url: string, secret: string | undefined, timeoutM
 }
 
 function subject(payload: AlertPayload): string {
-  const verb = payload.event === "consumer.unhealthy" ? "is unhealthy" : "recovered";
-  return `[sequin] consumer "${payload.consumer.name}" ${verb}`;
+  const entity = alertedEntity(payload);
+  const verb = payload.event.endsWith(".unhealthy") ? "is unhealthy" : "recovered";
+  return `[sequin] ${entity.kind} "${entity.name}" ${verb}`;
+}
+
+/** The lines only one kind of entity has: a consumer's state and lag, a target's consumers. */
+function detailLines(payload: AlertPayload): string[] {
+  if (payload.consumer) {
+    const c = payload.consumer;
+    return [`state: ${c.state}`, `lag: ${plural(c.lag.records, "record")}, oldest ${c.lag.seconds} s`];
+  }
+  if (payload.target) {
+    const t = payload.target;
+    return [`consumers: ${t.consumers.length}`, ...t.consumers.map((c) => `- ${c.name} (${c.state})`)];
+  }
+  return [];
 }
 
 function text(payload: AlertPayload): string {
-  const c = payload.consumer;
+  const entity = alertedEntity(payload);
+  const health = payload.consumer?.health ?? payload.target?.health;
   const lines = [
     subject(payload),
     "",
-    `state: ${c.state}`,
-    `health: ${c.health.status}`,
-    `lag: ${plural(c.lag.records, "record")}, oldest ${c.lag.seconds} s`,
+    `health: ${entity.status}`,
+    ...detailLines(payload),
     "",
-    ...c.health.notes.map((n) => `- ${n}`),
+    ...entity.failing.flatMap((f) => [
+      `failing: ${f.name}${f.error ? ` (${f.error})` : ""}`,
+      `  what ends it: ${f.fix}`,
+    ]),
+    ...(entity.failing.length > 0 ? [""] : []),
+    ...(health?.notes ?? []).map((n) => `- ${n}`),
     "",
-    ...c.health.checks.map(
+    ...(health?.checks ?? []).map(
       (check) => `${check.name}: ${check.status}${check.error ? ` (${check.error})` : ""}`,
     ),
     "",
-    `at ${payload.at}, consumer ${c.id}`,
+    `at ${payload.at}, ${entity.kind} ${entity.id}`,
   ];
   return lines.join("\n");
 }

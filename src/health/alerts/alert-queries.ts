@@ -1,65 +1,50 @@
-/** SQL for alert bookkeeping: the compare-and-set of a consumer's alerted status, and the delivery queue. */
+/**
+ * SQL for alert bookkeeping: the compare-and-set of an entity's alerted status (in its kind's own table),
+ * and the delivery queue.
+ */
 import type pg from "pg";
 import type { Queryable } from "../../db/queryable.js";
+import type { CheckStatus } from "../../health-checks.js";
+import type { AlertEvent, AlertPayload, EntityKind } from "./alert-payload.js";
 
-export type AlertEvent = "consumer.unhealthy" | "consumer.recovered";
 export type AlertChannel = "email" | "webhook";
 
-export interface AlertedStatus {
-  id: string;
-  alerted_status: "healthy" | "unhealthy";
-}
-
-export async function selectAlertedStatuses(
-  db: Queryable,
-): Promise<Map<string, AlertedStatus["alerted_status"]>> {
-  const { rows } = await db.query<AlertedStatus>("select id, alerted_status from sequin_consumers");
-  return new Map(rows.map((r) => [r.id, r.alerted_status]));
-}
+/** The table that keeps each kind's `alerted_status`. */
+const tableOf: Record<EntityKind, string> = { consumer: "sequin_consumers", target: "sequin_targets" };
 
 /** Moves the alerted status from `from` to `to`; true only for the one caller that made the change. */
 export async function swapAlertedStatus(
   db: Queryable,
-  id: string,
-  from: AlertedStatus["alerted_status"],
-  to: AlertedStatus["alerted_status"],
+  entity: { kind: EntityKind; id: string },
+  from: CheckStatus,
+  to: CheckStatus,
 ): Promise<boolean> {
   const result = await db.query(
-    "update sequin_consumers set alerted_status = $3, alerted_at = now() where id = $1 and alerted_status = $2",
-    [id, from, to],
+    `update ${tableOf[entity.kind]} set alerted_status = $3, alerted_at = now() where id = $1 and alerted_status = $2`,
+    [entity.id, from, to],
   );
   return result.rowCount === 1;
 }
 
 export async function insertDelivery(
   db: Queryable,
-  d: { consumerId: string; channel: AlertChannel; event: AlertEvent; payload: object },
+  d: { kind: EntityKind; entityId: string; channel: AlertChannel; event: AlertEvent; payload: AlertPayload },
 ): Promise<void> {
   await db.query(
-    "insert into sequin_alert_deliveries (consumer_id, channel, event, payload) values ($1, $2, $3, $4)",
-    [d.consumerId, d.channel, d.event, d.payload],
+    `insert into sequin_alert_deliveries (entity_kind, entity_id, channel, event, payload)
+     values ($1, $2, $3, $4, $5)`,
+    [d.kind, d.entityId, d.channel, d.event, d.payload],
   );
 }
 
 export interface DeliveryRow {
   id: string;
-  consumer_id: string;
+  entity_kind: EntityKind;
+  entity_id: string;
   channel: AlertChannel;
   event: AlertEvent;
   payload: AlertPayload;
   attempts: number;
-}
-
-export interface AlertPayload {
-  event: AlertEvent;
-  at: string;
-  consumer: {
-    id: string;
-    name: string;
-    state: string;
-    health: { status: string; notes: string[]; checks: { name: string; status: string; error?: string }[] };
-    lag: { records: number; seconds: number };
-  };
 }
 
 /**
@@ -76,7 +61,7 @@ export async function claimDueDeliveries(
      where id in (select id from sequin_alert_deliveries
                   where delivered_at is null and next_attempt_at <= now()
                   order by id limit $1 for update skip locked)
-     returning id::text, consumer_id, channel, event, payload, attempts`,
+     returning id::text, entity_kind, entity_id, channel, event, payload, attempts`,
     [limit, leaseSeconds],
   );
   return rows;

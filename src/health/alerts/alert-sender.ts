@@ -1,11 +1,12 @@
 /**
- * Delivers queued alerts, apart from the consumers so a slow or broken SMTP server or webhook never holds
+ * Delivers queued alerts (about consumers and targets alike), apart from the consumers so a slow or broken SMTP server or webhook never holds
  * them up. A failed delivery is logged and retried with capped, jittered backoff until it succeeds.
  */
 import type pg from "pg";
 import type { Logger } from "pino";
 import { backoffDelay, Periodic } from "../../runtime/index.js";
 import type { Channel } from "./alert-channels.js";
+import { alertedEntity } from "./alert-payload.js";
 import { claimDueDeliveries, markDelivered, markFailed } from "./alert-queries.js";
 
 export interface AlertSenderOptions {
@@ -55,11 +56,12 @@ export class AlertSender {
         await markFailed(this.pool, delivery.id, `channel ${delivery.channel} is not configured here`, 300);
         continue;
       }
+      const entity = alertedEntity(delivery.payload);
       try {
         await channel.send(delivery.payload);
         await markDelivered(this.pool, delivery.id);
         this.log.info(
-          { channel: channel.name, event: delivery.event, consumer: delivery.payload.consumer.name },
+          { channel: channel.name, event: delivery.event, [entity.kind]: entity.name },
           "alert sent",
         );
       } catch (error) {

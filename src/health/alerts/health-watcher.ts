@@ -1,16 +1,18 @@
 /**
- * Watches consumer health and queues one alert when a consumer becomes unhealthy and one when it recovers.
- * A new status must hold for `settleMs` before it counts, so a flapping consumer cannot cause a storm;
- * the stored `alerted_status` is swapped with a compare-and-set, so among several processes exactly one
- * queues each alert. A round reads every consumer's health and alerted status from one statistics read
- * (shared with /metrics and the lag sample); only an alert to queue writes.
+ * Watches the health of every entity (consumers and targets) and queues one alert when one becomes
+ * unhealthy and one when it recovers. A new status must hold for `settleMs` before it counts, so a flapping
+ * entity cannot cause a storm; the stored `alerted_status` is swapped with a compare-and-set, so among
+ * several processes exactly one queues each alert. A round reads every entity's health and alerted status
+ * from one statistics read (shared with /metrics and the lag sample); only an alert to queue writes.
  */
 import type pg from "pg";
 import type { Logger } from "pino";
-import type { ConsumerStatistics, ConsumerView } from "../../consumer/index.js";
 import { withTransaction } from "../../db/transaction.js";
+import type { CheckStatus } from "../../health-checks.js";
 import { Periodic } from "../../runtime/index.js";
-import { type AlertChannel, type AlertPayload, insertDelivery, swapAlertedStatus } from "./alert-queries.js";
+import type { AlertEntity } from "./alert-entities.js";
+import type { AlertPayload } from "./alert-payload.js";
+import { type AlertChannel, insertDelivery, swapAlertedStatus } from "./alert-queries.js";
 
 export interface HealthWatcherOptions {
   intervalMs: number;
@@ -19,18 +21,16 @@ export interface HealthWatcherOptions {
 
 export const defaultHealthWatcherOptions: HealthWatcherOptions = { intervalMs: 2000, settleMs: 10_000 };
 
-type Status = "healthy" | "unhealthy";
-
 export class HealthWatcher {
   readonly name = "health-watcher";
   private readonly periodic: Periodic;
-  /** Status each consumer has shown continuously since a time. */
-  private readonly seen = new Map<string, { status: Status; since: number }>();
+  /** Status each entity (by kind and id) has shown continuously since a time. */
+  private readonly seen = new Map<string, { status: CheckStatus; since: number }>();
 
   constructor(
     private readonly pool: pg.Pool,
-    /** Every consumer's health and the status it last alerted about. */
-    private readonly statistics: () => Promise<ConsumerStatistics[]>,
+    /** Every entity's health and the status it last alerted about. */
+    private readonly entities: () => Promise<AlertEntity[]>,
     private readonly channels: AlertChannel[],
     private readonly log: Logger,
     private readonly options: HealthWatcherOptions = defaultHealthWatcherOptions,
@@ -50,44 +50,49 @@ export class HealthWatcher {
     return this.periodic.stop();
   }
 
-  /** One round: compare every consumer's health with what was last alerted. */
+  /** One round: compare every entity's health with what it last alerted about. */
   async check(now = Date.now()): Promise<void> {
-    const statistics = await this.statistics();
-    for (const { view: consumer, alerted } of statistics) {
-      const status = consumer.health.status;
-      const seen = this.seen.get(consumer.id);
-      if (!seen || seen.status !== status) this.seen.set(consumer.id, { status, since: now });
-      const since = this.seen.get(consumer.id)!.since;
-      const last = alerted;
-      if (status === last || now - since < this.options.settleMs) continue;
-      await this.alert(consumer, last, status);
+    const entities = await this.entities();
+    const present = new Set<string>();
+    for (const entity of entities) {
+      const key = `${entity.kind}:${entity.id}`;
+      present.add(key);
+      const status = entity.health.status;
+      const seen = this.seen.get(key);
+      if (!seen || seen.status !== status) this.seen.set(key, { status, since: now });
+      const since = this.seen.get(key)!.since;
+      if (status === entity.alerted || now - since < this.options.settleMs) continue;
+      await this.alert(entity, status);
     }
-    const present = new Set(statistics.map((s) => s.view.id));
-    for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
+    for (const key of this.seen.keys()) if (!present.has(key)) this.seen.delete(key);
   }
 
-  private async alert(consumer: ConsumerView, from: Status, to: Status): Promise<void> {
-    const event = to === "unhealthy" ? "consumer.unhealthy" : "consumer.recovered";
+  private async alert(entity: AlertEntity, to: CheckStatus): Promise<void> {
+    const event = `${entity.kind}.${to === "unhealthy" ? "unhealthy" : "recovered"}` as const;
     const payload: AlertPayload = {
       event,
       at: new Date().toISOString(),
-      consumer: {
-        id: consumer.id,
-        name: consumer.name,
-        state: consumer.state,
-        health: consumer.health,
-        lag: consumer.lag,
+      entity: {
+        kind: entity.kind,
+        id: entity.id,
+        name: entity.name,
+        status: to,
+        failing: entity.failing,
       },
+      ...entity.details,
     };
     const won = await withTransaction(this.pool, async (client) => {
-      if (!(await swapAlertedStatus(client, consumer.id, from, to))) return false;
+      if (!(await swapAlertedStatus(client, entity, entity.alerted, to))) return false;
       for (const channel of this.channels) {
-        await insertDelivery(client, { consumerId: consumer.id, channel, event, payload });
+        await insertDelivery(client, { kind: entity.kind, entityId: entity.id, channel, event, payload });
       }
       return true;
     });
     if (won) {
-      this.log.warn({ consumer: consumer.name, event, notes: consumer.health.notes }, `consumer ${to}`);
+      this.log.warn(
+        { [entity.kind]: entity.name, event, notes: entity.health.notes },
+        `${entity.kind} ${to}`,
+      );
     }
   }
 }
