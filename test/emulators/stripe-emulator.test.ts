@@ -147,6 +147,36 @@ describe("lists", () => {
     assert.equal((response.body.error as JsonObject).code, "parameter_unknown");
   });
 
+  test("a change between two pages: a new customer is newer than the cursor; a deleted cursor is refused", async () => {
+    // A connected account of its own keeps this list apart from the other tests' customers.
+    const account = emulator.connectAccount();
+    const made = Array.from({ length: 25 }, (_, i) =>
+      emulator.create("customers", { name: `n${i}` }, { account }),
+    );
+    let pages = 0;
+    const stop = emulator.onRequest((request) => {
+      if (request.path !== "/v1/customers" || request.account !== account) return;
+      pages += 1;
+      if (pages === 2) emulator.create("customers", { name: "late" }, { account });
+    });
+    const seen = await stripe.customers
+      .list({ limit: 10 }, { stripeAccount: account })
+      .autoPagingToArray({ limit: 100 });
+    stop();
+    assert.equal(pages, 3);
+    assert.deepEqual(ids(seen), ids(made).reverse());
+    assert.equal(emulator.all("customers", { account })[0]!.name, "late");
+
+    const first = await stripe.customers.list({ limit: 10 }, { stripeAccount: account });
+    const cursor = first.data.at(-1)!.id;
+    emulator.remove("customers", cursor, { account });
+    const refused = await rejection(
+      stripe.customers.list({ limit: 10, starting_after: cursor }, { stripeAccount: account }),
+    );
+    assert.equal(refused.code, "resource_missing");
+    assert.equal(refused.param, "starting_after");
+  });
+
   test("subscriptions hide canceled ones unless status=all", async () => {
     const customer = emulator.create("customers");
     const kept = emulator.create("subscriptions", { customer: customer.id });

@@ -72,6 +72,11 @@ export interface StripeEmulator {
   remove(collection: CollectionName, id: string, options?: MutationOptions & AccountOption): JsonObject;
   /** Sends an event of any type about an object, without changing it. */
   emitEvent(type: string, object: JsonObject, options?: { at?: number } & AccountOption): JsonObject;
+  /**
+   * Runs `listener` for every admitted request just before it is answered (after faults), so a test can change
+   * data between two pages a sync fetches. Returns a function that removes the listener.
+   */
+  onRequest(listener: (request: LoggedRequest) => void): () => void;
   /** Every live object of a collection, newest first, as a list would return them. */
   all(collection: CollectionName, options?: AccountOption): JsonObject[];
   /** Every event still kept (30 days), newest first. */
@@ -89,12 +94,22 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   );
   const faults = new Faults();
   const requests: LoggedRequest[] = [];
+  const listeners = new Set<(request: LoggedRequest) => void>();
 
   const platformAccount = stripeId("acct_", 16);
   accounts.set(platformAccount, new AccountData(platformAccount, false, clock, apiVersion));
   const apiKey = keys.create(platformAccount);
 
-  const server = createStripeServer({ accounts, keys, limiter, faults, log: requests, clock, apiVersion });
+  const server = createStripeServer({
+    accounts,
+    keys,
+    limiter,
+    faults,
+    log: requests,
+    clock,
+    apiVersion,
+    listeners,
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   let closed: Promise<void> | undefined;
@@ -151,6 +166,10 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     update: (collection, id, fields, options = {}) =>
       data(options.account).update(collection, id, fields, options),
     remove: (collection, id, options = {}) => data(options.account).remove(collection, id, options),
+    onRequest(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     emitEvent: (type, object, options = {}) =>
       data(options.account).emit(type, object, undefined, options.at),
     all: (collection, options = {}) =>

@@ -33,6 +33,8 @@ export interface ServerContext {
   log: LoggedRequest[];
   clock: EmulatorClock;
   apiVersion: string;
+  /** Called for each admitted request before it is answered, so a test can change data at an exact point. */
+  listeners: Set<(request: LoggedRequest) => void>;
 }
 
 interface Reply {
@@ -87,6 +89,7 @@ async function handle(
     if (fault === "lock_timeout") throw lockTimeout();
     if (fault === "rate_limit") throw rateLimited("global-rate");
     destroy = fault === "destroy";
+    for (const listener of context.listeners) listener(entry);
     const data = context.accounts.get(account);
     if (!data) throw new Error(`account ${account} has no data`);
     reply = route(data, method, url, body);
