@@ -53,7 +53,8 @@ export async function upsertStagedRecords(
      from sequin_ingest_staging
      -- rows are locked in key order, so concurrent ingests touching the same keys cannot deadlock
      order by sequin_id
-     on conflict (sequin_id) do update set
+     -- the key leads with the sync, so a call touches only its sync's part of the index (migration 012)
+     on conflict (sync_id, sequin_id) do update set
        payload = excluded.payload,
        upstream_updated_at = excluded.upstream_updated_at,
        deleted = excluded.deleted,
