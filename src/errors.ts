@@ -13,6 +13,8 @@ export type ErrorCode =
   | "table_invalid"
   | "config_invalid"
   | "store_unavailable"
+  | "provider_refused"
+  | "provider_unavailable"
   | "internal";
 
 export const httpStatusByCode: Record<ErrorCode, number> = {
@@ -25,6 +27,8 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   table_invalid: 409,
   config_invalid: 400,
   store_unavailable: 503,
+  provider_refused: 422,
+  provider_unavailable: 502,
   internal: 500,
 };
 

@@ -23,8 +23,10 @@ import {
 } from "./health/alerts/index.js";
 import { ServiceMetrics } from "./health/metrics.js";
 import { StatisticsSnapshot } from "./health/statistics-snapshot.js";
+import { SourceWorker, Sources } from "./sources/index.js";
 import { Targets } from "./targets/index.js";
 import { Vault } from "./vault/index.js";
+import { beatMsFor, WorkOwnership } from "./work/index.js";
 
 /** Something that runs in the background of the service (consumer workers, alerting, …). */
 export interface ServiceComponent {
@@ -71,22 +73,39 @@ async function backgroundComponents(
 ): Promise<Components> {
   const vault = await Vault.open({ key: config.vaultKey, dataDir: config.dataDir, store: store.pool });
   const targets = new Targets(store.pool, vault);
-  // an `api` process runs no consumers: the workers sharing its store do
-  const worker =
+  const sources = new Sources({ pool: store.pool, vault });
+  // an `api` process runs no consumers and no sources: the workers sharing its store do. A process's kinds
+  // of work share one heartbeat (one write per beat keeps all its leases).
+  const ownership =
     config.role === "api"
       ? undefined
-      : new ConsumerWorker(
-          {
-            store: store.pool,
-            storeUrl: store.url,
-            log,
-            connectTarget: (id) => targets.connect(id),
-            probeTarget: (id) => targets.test(id),
-            onBatch: (batch) => metrics.batchApplied(batch),
-            onError: (consumer, error) => metrics.batchFailed(consumer, error),
-          },
-          { ...defaultWorkerOptions, leaseSeconds: config.leaseSeconds, role: config.role },
+      : new WorkOwnership(
+          store.pool,
+          config.role,
+          { leaseSeconds: config.leaseSeconds, beatMs: beatMsFor(config.leaseSeconds) },
+          log,
         );
+  const worker =
+    ownership &&
+    new ConsumerWorker(
+      {
+        store: store.pool,
+        storeUrl: store.url,
+        log,
+        connectTarget: (id) => targets.connect(id),
+        probeTarget: (id) => targets.test(id),
+        onBatch: (batch) => metrics.batchApplied(batch),
+        onError: (consumer, error) => metrics.batchFailed(consumer, error),
+        ownership,
+      },
+      { ...defaultWorkerOptions, leaseSeconds: config.leaseSeconds, role: config.role },
+    );
+  const sourceWorker = ownership && new SourceWorker({ store: store.pool, sources, ownership, log });
+  const heartbeat: ServiceComponent | undefined = ownership && {
+    name: "worker-heartbeat",
+    start: () => ownership.start(),
+    stop: () => ownership.stop(),
+  };
   const consumers = new Consumers({
     pool: store.pool,
     targets,
@@ -120,8 +139,14 @@ async function backgroundComponents(
     stop: () => targets.close(),
   };
   return {
-    background: [tunnels, ...(worker ? [worker] : []), alertSender, healthWatcher, lagSampler],
-    deps: { targets, consumers, metrics },
+    background: [
+      tunnels,
+      ...(heartbeat && worker && sourceWorker ? [heartbeat, worker, sourceWorker] : []),
+      alertSender,
+      healthWatcher,
+      lagSampler,
+    ],
+    deps: { targets, consumers, metrics, sources, ...(sourceWorker ? { sourceWorker } : {}) },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Consumers } from "../consumer/index.js";
 import type { ServiceMetrics } from "../health/metrics.js";
+import type { Sources, SourceWorker } from "../sources/index.js";
 import type { Targets } from "../targets/index.js";
 import type { ApiTokens } from "./api-tokens.js";
 
@@ -19,4 +20,7 @@ export interface ServerDeps {
   targets: Targets;
   consumers: Consumers;
   metrics: ServiceMetrics;
+  sources: Sources;
+  /** Absent in an `api` process: the workers sharing its store run the sources. */
+  sourceWorker?: SourceWorker;
 }

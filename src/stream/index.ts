@@ -22,7 +22,7 @@ export {
   storeCopySession,
   streamStart,
 } from "./change-queries.js";
-export { ingest, timestampMicros } from "./ingest.js";
+export { ingest, ingestWithin, timestampMicros } from "./ingest.js";
 export { lookupRecords, recordCounts } from "./records.js";
 export { sequinId } from "./sequin-id.js";
 export { StreamListener, type WakeFilter } from "./stream-listener.js";

@@ -43,8 +43,26 @@ export async function ingest(
   records: IncomingRecord[],
   options: { validated?: boolean } = {},
 ): Promise<IngestResult> {
+  const { result, provider } = await withTransaction(pool, (client) =>
+    ingestWithin(client, syncId, records, options),
+  );
+  if (result.accepted > 0) notifyStreamChanged(pool, provider);
+  return result;
+}
+
+/**
+ * Ingest inside the caller's transaction, so what the caller writes with the records (a source's cursor)
+ * commits with them or not at all. The caller wakes readers after its commit (`notifyStreamChanged` with
+ * the provider returned).
+ */
+export async function ingestWithin(
+  client: pg.PoolClient,
+  syncId: string,
+  records: IncomingRecord[],
+  options: { validated?: boolean } = {},
+): Promise<{ result: IngestResult; provider: string }> {
   if (!options.validated) parseOrThrow(ingestBodySchema, { records });
-  const sync = await selectSync(pool, syncId);
+  const sync = await selectSync(client, syncId);
   if (!sync) throw notFound("sync", syncId);
 
   const errors: ValidationErrors = {};
@@ -100,16 +118,15 @@ export async function ingest(
 
   let changed: number;
   try {
-    changed = await withTransaction(pool, async (client) => {
-      await copyIntoIngestStaging(client, [...newest.values()].map((r) => `${r.row}\n`).join(""));
-      const upserted = await upsertStagedRecords(client, syncId, sync.provider);
-      if (newCollections.size > 0) await addCollections(client, syncId, [...newCollections]);
-      return upserted;
-    });
+    await copyIntoIngestStaging(client, [...newest.values()].map((r) => `${r.row}\n`).join(""));
+    changed = await upsertStagedRecords(client, syncId, sync.provider);
+    if (newCollections.size > 0) await addCollections(client, syncId, [...newCollections]);
   } catch (error) {
     if ((error as { code?: string }).code === "23503") throw notFound("sync", syncId);
     throw error;
   }
-  if (changed > 0) notifyStreamChanged(pool, sync.provider);
-  return { accepted: changed, stale: records.length - changed, sanitized };
+  return {
+    result: { accepted: changed, stale: records.length - changed, sanitized },
+    provider: sync.provider,
+  };
 }

@@ -109,17 +109,16 @@ export const syncPatchSchema = z.strictObject({
 
 export type SyncPatch = z.infer<typeof syncPatchSchema>;
 
-export const syncSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    provider: z.string(),
-    collections: z.array(z.string()),
-    external_id: z.string().nullable(),
-    metadata: z.record(z.string(), z.unknown()),
-    inserted_at: z.string(),
-  })
-  .meta({ id: "Sync" });
+/** A sync's own fields (the API adds its source: the route's schema, named "Sync" in the OpenAPI document). */
+export const syncSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  provider: z.string(),
+  collections: z.array(z.string()),
+  external_id: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  inserted_at: z.string(),
+});
 
 export type Sync = z.infer<typeof syncSchema>;
 

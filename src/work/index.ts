@@ -1,4 +1,6 @@
 /** Work ownership for any kind of work: worker heartbeats, leases with fences, fair shares. */
+
+export { type SupervisedRunner, Supervisor, type SupervisorHooks } from "./supervisor.js";
 export {
   beatMsFor,
   fairShare,

@@ -7,6 +7,7 @@ import { buildServer } from "../../src/api/server.js";
 import { Consumers } from "../../src/consumer/index.js";
 import { createStorePool } from "../../src/db/pool.js";
 import { ServiceMetrics } from "../../src/health/metrics.js";
+import { Sources } from "../../src/sources/index.js";
 import { Targets } from "../../src/targets/index.js";
 import { Vault } from "../../src/vault/index.js";
 import { createSeedTarget } from "../helpers/consumer-world.js";
@@ -154,7 +155,8 @@ test("an unexpected error → 500 internal, without its message; the store down 
   const config = testConfig("postgres://nobody:secret@127.0.0.1:1/none", token);
   const logLines: string[] = [];
   const log = pino({ level: "info" }, { write: (line: string) => logLines.push(line) });
-  const targets = new Targets(pool, Vault.fromKey(randomBytes(32)));
+  const vault = Vault.fromKey(randomBytes(32));
+  const targets = new Targets(pool, vault);
   const consumers = new Consumers({ pool, targets, lagAlertSeconds: 300 });
   const app = await buildServer({
     config,
@@ -163,6 +165,7 @@ test("an unexpected error → 500 internal, without its message; the store down 
     tokens: new ApiTokens(pool, token),
     targets,
     consumers,
+    sources: new Sources({ pool, vault }),
     metrics: new ServiceMetrics(() => consumers.list()),
   });
   app.post("/v1/boom", async () => {

@@ -47,13 +47,13 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   };
 }
 
-function client(url: string, allotment: Allotment, events: unknown[] = []) {
+function client(url: string, allotment: Allotment, events: unknown[] = [], timeoutMs = 5000) {
   return new ProviderHttp({
     provider: { ...defaultRules, provider: "example" },
     baseUrl: url,
     headers: () => ({ authorization: "Bearer sk_test_secret" }),
     allotment,
-    timeoutMs: 500,
+    timeoutMs,
     backoff: { initialMs: 20, maxMs: 100 },
     maxAttempts: 4,
     onRequest: (event) => events.push(event),
@@ -117,7 +117,7 @@ test("a 429's Retry-After holds every request of the credential, then they go th
 test("5xx answers, a dropped connection and a silent server are retried; the answer arrives", async () => {
   const server = await scriptedServer();
   const events: { status: unknown }[] = [];
-  const http = client(server.url, new Allotment(100), events);
+  const http = client(server.url, new Allotment(100), events, 500);
   server.answerNext(
     json(500, { error: { message: "An unknown error occurred", type: "api_error" } }),
     (req) => req.socket.destroy(),

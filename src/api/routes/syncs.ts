@@ -2,6 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { withTransaction } from "../../db/transaction.js";
+import { sourceInputSchema, sourceViewSchema } from "../../sources/index.js";
 import {
   createSync,
   deleteSync,
@@ -27,9 +29,36 @@ const collectionParamsSchema = z.object({
   collection_id: z.string().min(1, "collection_id must not be empty").max(255),
 });
 
-export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDeps): void {
+/** A new sync may carry a source: the service then pulls the provider's API into the stream itself. */
+const newSyncBodySchema = z.strictObject({
+  ...newSyncSchema.shape,
+  source: sourceInputSchema
+    .optional()
+    .describe("pull the provider's API (stripe); without it, records are pushed through /records"),
+});
+
+/** A sync as the API shows it: with its source (credentials never shown) when the service pulls it. */
+const syncViewSchema = z
+  .object({ ...syncSchema.shape, source: sourceViewSchema.optional() })
+  .meta({ id: "Sync" });
+
+export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
+  const { pool, metrics, sources } = deps;
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ["syncs"];
+
+  const withSources = async <S extends { id: string }>(syncs: S[]) => {
+    const views = await sources.views(syncs.map((s) => s.id));
+    return syncs.map((sync) => {
+      const source = views.get(sync.id);
+      return source ? { ...sync, source } : sync;
+    });
+  };
+  const withSource = async <S extends { id: string }>(sync: S) => (await withSources([sync]))[0]!;
+  /** The worker (when this process runs one) picks a change up now instead of at its next tick. */
+  const pokeSources = () => {
+    deps.sourceWorker?.poke().catch(() => {});
+  };
 
   app.post(
     "/v1/syncs",
@@ -38,11 +67,24 @@ export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDep
         tags,
         operationId: "createSync",
         summary: "Create a sync (an account of one provider)",
-        body: newSyncSchema,
-        response: { 201: syncSchema, ...errorResponses },
+        description:
+          "With `source`, the credential is tried first: a refusal is 422 provider_refused with the provider's reason.",
+        body: newSyncBodySchema,
+        response: { 201: syncViewSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await createSync(pool, request.body)),
+    async (request, reply) => {
+      const { source, ...fields } = request.body;
+      if (!source) return reply.code(201).send(await withSource(await createSync(pool, fields)));
+      const prepared = await sources.prepare(fields.provider, fields.collections, source);
+      const sync = await withTransaction(pool, async (client) => {
+        const created = await createSync(client, { ...fields, collections: prepared.collections });
+        await sources.insert(client, created.id, prepared);
+        return created;
+      });
+      pokeSources();
+      return reply.code(201).send(await withSource(sync));
+    },
   );
 
   app.get(
@@ -52,10 +94,10 @@ export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDep
         tags,
         operationId: "listSyncs",
         summary: "List syncs",
-        response: { 200: listOf(syncSchema), ...errorResponses },
+        response: { 200: listOf(syncViewSchema), ...errorResponses },
       },
     },
-    async () => ({ data: await listSyncs(pool) }),
+    async () => ({ data: await withSources(await listSyncs(pool)) }),
   );
 
   app.get(
@@ -66,10 +108,10 @@ export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDep
         operationId: "getSync",
         summary: "Get a sync",
         params: idParamsSchema,
-        response: { 200: syncSchema, ...errorResponses },
+        response: { 200: syncViewSchema, ...errorResponses },
       },
     },
-    async (request) => getSync(pool, request.params.id),
+    async (request) => withSource(await getSync(pool, request.params.id)),
   );
 
   app.patch(
@@ -81,10 +123,10 @@ export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDep
         summary: "Change a sync's name, collections, external id or metadata",
         params: idParamsSchema,
         body: syncPatchSchema,
-        response: { 200: syncSchema, ...errorResponses },
+        response: { 200: syncViewSchema, ...errorResponses },
       },
     },
-    async (request) => updateSync(pool, request.params.id, request.body),
+    async (request) => withSource(await updateSync(pool, request.params.id, request.body)),
   );
 
   app.delete(
@@ -120,6 +162,33 @@ export function syncRoutes(server: FastifyInstance, { pool, metrics }: ServerDep
       return reply.code(204).send();
     },
   );
+
+  for (const [action, summary] of [
+    ["pause", "Stop pulling the sync's provider (its stream and position stay)"],
+    ["resume", "Pull the sync's provider again, from where it stopped"],
+    ["backfill", "Read everything from the provider again; at the end, what no longer exists is deleted"],
+  ] as const) {
+    app.post(
+      `/v1/syncs/:id/${action}`,
+      {
+        schema: {
+          tags,
+          operationId: `${action}SyncSource`,
+          summary,
+          params: idParamsSchema,
+          response: { 200: syncViewSchema, 202: syncViewSchema, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const id = request.params.id;
+        const sync = await getSync(pool, id);
+        if (action === "backfill") await sources.rebackfill(id);
+        else await sources.setDesired(id, action === "pause" ? "paused" : "active");
+        pokeSources();
+        return reply.code(action === "backfill" ? 202 : 200).send(await withSource(sync));
+      },
+    );
+  }
 
   app.post(
     "/v1/syncs/:id/records",

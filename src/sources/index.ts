@@ -1,0 +1,14 @@
+/** Syncs that pull their provider's API: the engine, the providers' sources, and their HTTP client. */
+export { Allotment, Allotments } from "./allotment.js";
+export {
+  defaultRules,
+  ProviderError,
+  ProviderHttp,
+  type ProviderRules,
+  type RequestEvent,
+} from "./provider-http.js";
+export type { Source, SourceKind } from "./source.js";
+export { sourceFactories } from "./source-kinds.js";
+export { type SourceInput, type SourceView, sourceInputSchema, sourceViewSchema } from "./source-schemas.js";
+export { defaultSourceWorkerOptions, SourceWorker, type SourceWorkerOptions } from "./source-worker.js";
+export { type PreparedSource, Sources } from "./sources.js";

@@ -1,0 +1,63 @@
+/**
+ * What a provider's source must do, so the engine (source-runner.ts) can run any of them the same way:
+ * backfill each collection page by page, then follow the provider's changes from a cursor taken before the
+ * backfill began, with deletes. ADD-SOURCE.md is the checklist for writing one.
+ *
+ * Every call goes through the source's ProviderHttp (one allotment per credential); failures are
+ * ProviderErrors (refused / unavailable / invalid_answer), which the engine turns into the sync's health.
+ */
+
+/** One object as pulled: its newest known state, or its deletion. */
+export interface PulledRecord {
+  collection_id: string;
+  upstream_id: string;
+  /** The object as the provider's API returns it now; null when deleted. */
+  payload: Record<string, unknown> | null;
+  deleted: boolean;
+}
+
+export interface BackfillPage {
+  records: PulledRecord[];
+  /** The token of the next page, or null after the last. */
+  next: string | null;
+}
+
+export type ChangesPage =
+  | {
+      records: PulledRecord[];
+      /** The cursor after these changes (stored with them, in the same transaction). */
+      cursor: unknown;
+      /** More changes are waiting right after this cursor. */
+      more: boolean;
+    }
+  /** The cursor is past the provider's horizon: changes were lost; everything must be read again. */
+  | { expired: string };
+
+export interface Source {
+  readonly provider: string;
+  /** Tries the credential with one cheap request; a refusal is a ProviderError with the provider's reason. */
+  verify(signal?: AbortSignal): Promise<void>;
+  /** The change cursor as of now: taken before a backfill's first page, so nothing changed during it is lost. */
+  changeMark(signal?: AbortSignal): Promise<unknown>;
+  /** One page of a collection's objects; `token` null for the first. */
+  backfillPage(collection: string, token: string | null, signal?: AbortSignal): Promise<BackfillPage>;
+  /** The changes after `cursor` to the given collections, oldest first, one page at a time. */
+  changesSince(cursor: unknown, collections: readonly string[], signal?: AbortSignal): Promise<ChangesPage>;
+}
+
+/** What a provider offers: its collections, defaults, and how to build its source from a sync's settings. */
+export interface SourceKind {
+  provider: string;
+  /** The collections it can pull, by the names records carry. */
+  collections: readonly string[];
+  defaultBaseUrl: string;
+  /** This sync's default share of the provider's rate limit. */
+  defaultRequestsPerSecond: number;
+  /** The most a sync may ask for (the provider's documented limit). */
+  maxRequestsPerSecond: number;
+  defaultPollIntervalSeconds: number;
+  /** Checks the credential object's fields; returns a message per bad field. */
+  checkCredentials(credentials: Record<string, unknown>): Record<string, string>;
+  /** A stable fingerprint of the credential (never the secret): syncs sharing it share its allotment. */
+  fingerprint(credentials: Record<string, unknown>): string;
+}

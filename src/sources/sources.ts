@@ -1,0 +1,223 @@
+/**
+ * Sourced syncs as the API and the worker see them: a source is checked at the door and its credential
+ * tried before the sync is saved (a refusal is a 4xx with the provider's reason); the credential is sealed
+ * in the vault; the sync's `source` view derives its state from the stored facts (paused, failing,
+ * backfilling, live); the worker builds each runner's source from the row.
+ */
+import type pg from "pg";
+import type { Queryable } from "../db/queryable.js";
+import { notFound, SequinError, validationError } from "../errors.js";
+import { recordCounts } from "../stream/index.js";
+import type { Vault } from "../vault/index.js";
+import { selectLiveOwners } from "../work/index.js";
+import { Allotments } from "./allotment.js";
+import { ProviderError, ProviderHttp, type RequestEvent } from "./provider-http.js";
+import type { Source } from "./source.js";
+import { type SourceFactory, sourceFactories } from "./source-kinds.js";
+import {
+  insertSource,
+  type SourceRow,
+  selectSourceCollections,
+  selectSources,
+  setSourceDesired,
+  startRebackfill,
+} from "./source-queries.js";
+import type { SourceInput, SourceView } from "./source-schemas.js";
+
+/** A source checked and its credential tried: what saving it needs. */
+export interface PreparedSource {
+  provider: string;
+  collections: string[];
+  credentialsEncrypted: Buffer;
+  settings: Record<string, unknown>;
+  baseUrl: string;
+  maxRequestsPerSecond: number;
+  pollIntervalSeconds: number;
+}
+
+export interface SourcesDeps {
+  pool: pg.Pool;
+  vault: Vault;
+  /** How long trying a credential may take. */
+  verifyTimeoutMs?: number;
+}
+
+export class Sources {
+  /** One allotment per credential in this process: syncs sharing a key share its limit. */
+  readonly allotments = new Allotments();
+
+  constructor(private readonly deps: SourcesDeps) {}
+
+  /**
+   * Checks a new sync's source (provider, collections, credential fields, allotment within the provider's
+   * limit) and tries the credential. Throws a validation error naming the field, `provider_refused` with the
+   * provider's reason, or `provider_unavailable`.
+   */
+  async prepare(
+    provider: string,
+    collections: readonly string[] | undefined,
+    input: SourceInput,
+  ): Promise<PreparedSource> {
+    const factory = sourceFactories.get(provider);
+    if (!factory)
+      throw validationError({
+        provider: [
+          `no built-in source pulls ${JSON.stringify(provider)} yet (available: ${[...sourceFactories.keys()].join(", ")}); leave out "source" to push records yourself`,
+        ],
+      });
+    const kind = factory.kind;
+    const problems: Record<string, string[]> = {};
+    for (const [field, message] of Object.entries(kind.checkCredentials(input.credentials)))
+      problems[`source.credentials.${field}`] = [message];
+    (collections ?? []).forEach((collection, i) => {
+      if (!kind.collections.includes(collection))
+        problems[`collections[${i}]`] = [
+          `${provider} has no collection ${JSON.stringify(collection)} (available: ${kind.collections.join(", ")})`,
+        ];
+    });
+    const rate = input.max_requests_per_second ?? kind.defaultRequestsPerSecond;
+    if (rate > kind.maxRequestsPerSecond)
+      problems["source.max_requests_per_second"] = [
+        `must be at most ${kind.maxRequestsPerSecond}: ${provider}'s own limit`,
+      ];
+    if (Object.keys(problems).length > 0) throw validationError(problems);
+    const prepared: PreparedSource = {
+      provider,
+      collections: [...new Set(collections ?? kind.collections)],
+      credentialsEncrypted: this.deps.vault.encrypt(JSON.stringify(input.credentials)),
+      settings: input.settings ?? {},
+      baseUrl: input.base_url ?? kind.defaultBaseUrl,
+      maxRequestsPerSecond: rate,
+      pollIntervalSeconds: input.poll_interval_seconds ?? kind.defaultPollIntervalSeconds,
+    };
+    await this.tryCredential(factory, prepared, input.credentials);
+    return prepared;
+  }
+
+  /** Saves a prepared source for a sync just created (in the caller's transaction). */
+  async insert(db: Queryable, syncId: string, prepared: PreparedSource): Promise<void> {
+    await insertSource(db, { syncId, ...prepared });
+  }
+
+  /** The source of each sourced sync among `syncIds`. */
+  async views(syncIds: readonly string[]): Promise<Map<string, SourceView>> {
+    const rows = await selectSources(this.deps.pool, syncIds);
+    if (rows.length === 0) return new Map();
+    const ids = rows.map((r) => r.sync_id);
+    const [collections, owners] = await Promise.all([
+      selectSourceCollections(this.deps.pool, ids),
+      selectLiveOwners(this.deps.pool, "source", ids),
+    ]);
+    const views = new Map<string, SourceView>();
+    for (const row of rows) {
+      const counts = await recordCounts(this.deps.pool, row.sync_id);
+      const own = collections.get(row.sync_id) ?? [];
+      const backfilling = own.some((c) => !c.backfill_done);
+      views.set(row.sync_id, {
+        provider: row.provider,
+        base_url: row.base_url,
+        max_requests_per_second: row.max_requests_per_second,
+        poll_interval_seconds: row.poll_interval_seconds,
+        state:
+          row.desired === "paused"
+            ? "paused"
+            : row.last_error
+              ? "failing"
+              : backfilling
+                ? "backfilling"
+                : "live",
+        collections: own.map((c) => ({
+          collection_id: c.collection_id,
+          state: c.backfill_done ? "live" : "backfilling",
+          records: counts.get(c.collection_id)?.live ?? 0,
+          backfill: { fetched: Number(c.fetched), done: c.backfill_done },
+          last_polled_at: c.last_polled_at,
+        })),
+        rebackfill: row.rebackfill,
+        last_error: row.last_error,
+        failing_since: row.failing_since,
+        requests: Number(row.requests),
+        throttled: Number(row.throttled),
+        worker_id: owners.get(row.sync_id) ?? null,
+      });
+    }
+    return views;
+  }
+
+  async setDesired(syncId: string, desired: "active" | "paused"): Promise<void> {
+    if (!(await setSourceDesired(this.deps.pool, syncId, desired)))
+      throw notFound("sync with a source", syncId);
+  }
+
+  /** Reads everything again, deleting what no longer exists upstream at the end. */
+  async rebackfill(syncId: string): Promise<void> {
+    const [row] = await selectSources(this.deps.pool, [syncId]);
+    if (!row) throw notFound("sync with a source", syncId);
+    // the runner's lease fence is not ours: take it as the lease row holds it now
+    const { rows } = await this.deps.pool.query<{ fence: string }>(
+      "select fence::text from sequin_leases where kind = 'source' and resource_id = $1",
+      [syncId],
+    );
+    const fence = rows[0]?.fence;
+    if (
+      fence === undefined ||
+      !(await startRebackfill(this.deps.pool, { syncId, fence, reason: "asked for" }))
+    )
+      throw new SequinError("conflict", "the sync's source is not running: resume it, then ask again");
+  }
+
+  /** The runtime source of a stored row, its requests reported to `onRequest`. */
+  build(row: SourceRow, onRequest: (event: RequestEvent) => void): Source {
+    const factory = sourceFactories.get(row.provider);
+    if (!factory) throw new Error(`no built-in source pulls ${row.provider}`);
+    const credentials = JSON.parse(this.deps.vault.decrypt(row.credentials_encrypted)) as Record<
+      string,
+      unknown
+    >;
+    return factory.build(
+      new ProviderHttp({
+        provider: factory.rules,
+        baseUrl: row.base_url,
+        headers: () => factory.headers(credentials),
+        allotment: this.allotments.for(factory.kind.fingerprint(credentials), row.max_requests_per_second),
+        onRequest,
+      }),
+    );
+  }
+
+  private async tryCredential(
+    factory: SourceFactory,
+    prepared: PreparedSource,
+    credentials: Record<string, unknown>,
+  ): Promise<void> {
+    const source = factory.build(
+      new ProviderHttp({
+        provider: factory.rules,
+        baseUrl: prepared.baseUrl,
+        headers: () => factory.headers(credentials),
+        allotment: this.allotments.for(factory.kind.fingerprint(credentials), prepared.maxRequestsPerSecond),
+        timeoutMs: this.deps.verifyTimeoutMs ?? 10_000,
+        maxAttempts: 2,
+        maxThrottledWaits: 2,
+        backoff: { initialMs: 250, maxMs: 1000 },
+      }),
+    );
+    try {
+      await source.verify();
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      if (error.kind === "refused")
+        throw new SequinError(
+          "provider_refused",
+          `${prepared.provider} refused the credential: ${error.message}`,
+          {
+            validationErrors: { "source.credentials": [`${prepared.provider} refused it: ${error.message}`] },
+          },
+        );
+      throw new SequinError(
+        "provider_unavailable",
+        `${prepared.provider} could not be asked whether the credential is good: ${error.message}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * A sync that pulls Stripe, end to end through the API, against the stateful Stripe emulator: a wrong key
+ * is refused at creation with Stripe's reason; the backfill (with changes made while it runs) and then live
+ * changes and deletes leave the stream equal to Stripe's live objects, payloads as the API returns them now;
+ * the allotment holds in every one-second window Stripe saw; a sync paused past Stripe's 30-day event
+ * horizon reads everything again when resumed and deletes what no longer exists.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  busiestWindow,
+  DAY_MS,
+  type StripeEmulator,
+  startStripeEmulator,
+} from "../emulators/stripe/index.js";
+import { startTestService, type TestService } from "../helpers/service.js";
+import { waitFor } from "../helpers/wait.js";
+
+const emulator = await startStripeEmulator({ rateLimitPerSecond: 100 });
+const api = await startTestService({ SEQUIN_LEASE_SECONDS: "3" });
+
+/** Emulator collection → the collection records carry. */
+const pulled = { customers: "customer", products: "product", subscriptions: "subscription" } as const;
+
+async function createStripeSync(name: string, key: string, extra: Record<string, unknown> = {}) {
+  return api.request("POST", "/v1/syncs", {
+    body: {
+      name,
+      provider: "stripe",
+      collections: Object.values(pulled),
+      source: {
+        credentials: { api_key: key },
+        base_url: `http://${emulator.host}:${emulator.port}`,
+        max_requests_per_second: 20,
+        poll_interval_seconds: 0.25,
+        ...extra,
+      },
+    },
+  });
+}
+
+/** The stream's live records of a collection: upstream id → payload. */
+async function streamOf(service: TestService, syncId: string, collection: string) {
+  const { rows } = await service.store.pool.query<{ upstream_id: string; payload: unknown }>(
+    "select upstream_id, payload from sequin_records where sync_id = $1 and collection_id = $2 and not deleted",
+    [syncId, collection],
+  );
+  return new Map(rows.map((r) => [r.upstream_id, r.payload]));
+}
+
+/** Whether the stream holds exactly Stripe's live objects, as the API returns them now. */
+async function converged(stripe: StripeEmulator, syncId: string): Promise<true | string> {
+  for (const [emulated, collection] of Object.entries(pulled)) {
+    const live = stripe.all(emulated as keyof typeof pulled);
+    const stream = await streamOf(api, syncId, collection);
+    if (stream.size !== live.length)
+      return `${collection}: ${stream.size} in the stream, ${live.length} in Stripe`;
+    for (const object of live) {
+      try {
+        assert.deepEqual(stream.get(object.id as string), object);
+      } catch {
+        return `${collection} ${object.id} differs`;
+      }
+    }
+  }
+  return true;
+}
+
+async function waitConverged(syncId: string, what: string, timeoutMs = 30_000) {
+  let last = "";
+  await waitFor(
+    what,
+    async () => {
+      const result = await converged(emulator, syncId);
+      if (result === true) return true;
+      last = result;
+      return false;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message} (${last})`);
+  });
+}
+
+test("a wrong key is refused at creation with Stripe's reason; nothing is saved", async () => {
+  const revoked = emulator.createKey();
+  emulator.revokeKey(revoked);
+  const refused = await createStripeSync("stripe-revoked", revoked);
+  assert.equal(refused.status, 422, JSON.stringify(refused.body));
+  assert.equal(refused.body.code, "provider_refused");
+  assert.match(
+    refused.body.validation_errors["source.credentials"][0],
+    /^stripe refused it: .*(API key|api key)/i,
+  );
+  assert.doesNotMatch(JSON.stringify(refused.body), new RegExp(revoked));
+  const malformed = await createStripeSync("stripe-malformed", "not-a-key");
+  assert.equal(malformed.status, 400);
+  assert.match(malformed.body.validation_errors["source.credentials.api_key"][0], /Stripe secret key/);
+  const syncs = (await api.request("GET", "/v1/syncs")).body.data as { name: string }[];
+  assert.deepEqual(
+    syncs.filter((s) => s.name.startsWith("stripe-")),
+    [],
+  );
+});
+
+test("backfill with changes meanwhile, then live changes and deletes: the stream equals Stripe", async () => {
+  const customers = Array.from({ length: 260 }, (_, i) =>
+    emulator.create("customers", { email: `c${i}@example.com`, name: `Customer ${i}` }),
+  );
+  const products = Array.from({ length: 30 }, (_, i) =>
+    emulator.create("products", { name: `Product ${i}` }),
+  );
+  const price = emulator.create("prices", { product: products[0]!.id, unit_amount: 1000, currency: "usd" });
+  const subscriptions = customers.slice(0, 5).map((c) =>
+    emulator.create("subscriptions", {
+      customer: c.id,
+      items: { object: "list", data: [{ price: price.id }] },
+    }),
+  );
+  emulator.remove("subscriptions", subscriptions[0]!.id as string); // canceled: kept, as status=all shows it
+
+  const key = emulator.createKey();
+  const created = await createStripeSync("stripe-main", key);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const sync = created.body as { id: string; source: { state: string; provider: string } };
+  assert.equal(sync.source.provider, "stripe");
+  assert.doesNotMatch(JSON.stringify(sync), new RegExp(key));
+
+  // changes while the backfill runs: an update, a delete, a new object
+  emulator.update("customers", customers[3]!.id as string, { name: "Renamed during backfill" });
+  emulator.remove("customers", customers[250]!.id as string);
+  emulator.create("customers", { email: "new@example.com" });
+  await waitConverged(sync.id, "the backfill and the changes made meanwhile");
+  const view = await waitFor("live", async () => {
+    const s = (await api.request("GET", `/v1/syncs/${sync.id}`)).body;
+    return s.source.state === "live" ? s.source : undefined;
+  });
+  assert.deepEqual(
+    view.collections.map((c: { collection_id: string; records: number }) => [c.collection_id, c.records]),
+    [
+      ["customer", 260],
+      ["product", 30],
+      ["subscription", 5],
+    ],
+  );
+  assert.ok(view.requests > 0);
+  assert.equal(view.last_error, null);
+
+  // live: a burst of changes to one object within one second, a delete, a creation
+  const target = customers[10]!.id as string;
+  for (let i = 0; i < 5; i++) emulator.update("customers", target, { name: `Burst ${i}` });
+  emulator.remove("customers", customers[11]!.id as string);
+  emulator.remove("products", products[5]!.id as string);
+  emulator.create("products", { name: "Brand new" });
+  const changedAt = Date.now();
+  await waitConverged(sync.id, "live changes");
+  const seconds = (Date.now() - changedAt) / 1000;
+  assert.ok(seconds < 5, `live changes took ${seconds} s`);
+  const deleted = await api.store.pool.query(
+    "select deleted from sequin_records where sync_id = $1 and upstream_id = $2",
+    [sync.id, customers[11]!.id],
+  );
+  assert.deepEqual(deleted.rows, [{ deleted: true }]);
+
+  // the allotment (20 a second) held in every one-second window Stripe saw for this key
+  const ours = emulator.requests.filter((r) => r.key === key);
+  assert.ok(ours.length > 10);
+  assert.ok(busiestWindow(ours, 1000) <= 20, `busiest second: ${busiestWindow(ours, 1000)}`);
+});
+
+test("paused past Stripe's 30-day event horizon: resumed, it reads everything again and deletes what is gone", async () => {
+  const key = emulator.createKey();
+  const created = await createStripeSync("stripe-horizon", key);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const syncId = created.body.id as string;
+  await waitConverged(syncId, "the first backfill");
+  await waitFor("live", async () => {
+    const s = (await api.request("GET", `/v1/syncs/${syncId}`)).body;
+    return s.source.state === "live";
+  });
+  const paused = await api.request("POST", `/v1/syncs/${syncId}/pause`);
+  assert.equal(paused.status, 200);
+  assert.equal(paused.body.source.state, "paused");
+  await waitFor("the runner to stop", async () => {
+    const s = (await api.request("GET", `/v1/syncs/${syncId}`)).body;
+    return s.source.worker_id === null;
+  });
+
+  // while it is paused: deletes and changes, then 31 days pass and their events are purged
+  const live = emulator.all("customers");
+  emulator.remove("customers", live[0]!.id as string);
+  emulator.remove("customers", live[1]!.id as string);
+  emulator.update("customers", live[2]!.id as string, { name: "Changed while paused" });
+  emulator.clock.advance(31 * DAY_MS);
+  emulator.update("customers", live[3]!.id as string, { name: "Changed after the horizon" });
+
+  const resumed = await api.request("POST", `/v1/syncs/${syncId}/resume`);
+  assert.equal(resumed.status, 200);
+  await waitConverged(syncId, "the re-backfill after the horizon", 60_000);
+  const { rows } = await api.store.pool.query(
+    "select deleted from sequin_records where sync_id = $1 and upstream_id = any($2) order by upstream_id",
+    [syncId, [live[0]!.id, live[1]!.id]],
+  );
+  assert.deepEqual(rows, [{ deleted: true }, { deleted: true }]);
+});
