@@ -23,7 +23,7 @@ import {
 } from "./health/alerts/index.js";
 import { ServiceMetrics } from "./health/metrics.js";
 import { StatisticsSnapshot } from "./health/statistics-snapshot.js";
-import { SourceWorker, Sources } from "./sources/index.js";
+import { Sources, SourceWorker } from "./sources/index.js";
 import { Targets } from "./targets/index.js";
 import { Vault } from "./vault/index.js";
 import { beatMsFor, WorkOwnership } from "./work/index.js";
