@@ -19,6 +19,7 @@ import {
   defaultHealthWatcherOptions,
   emailChannel,
   HealthWatcher,
+  syncEntities,
   webhookChannel,
 } from "./health/alerts/index.js";
 import { ServiceMetrics } from "./health/metrics.js";
@@ -122,7 +123,7 @@ async function backgroundComponents(
   const channels = alertChannels(config);
   const healthWatcher = new HealthWatcher(
     store.pool,
-    async () => alertEntities(await statistics.get()),
+    async () => [...alertEntities(await statistics.get()), ...syncEntities(await sources.statistics())],
     channels.map((c) => c.name),
     log,
     { ...defaultHealthWatcherOptions, settleMs: config.alertSettleSeconds * 1000 },

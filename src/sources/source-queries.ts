@@ -24,6 +24,7 @@ export interface SourceRow {
   failing_since: string | null;
   requests: string;
   throttled: string;
+  inserted_at: string;
 }
 
 export interface SourceError {
@@ -81,7 +82,8 @@ export async function selectSources(db: Queryable, syncIds?: readonly string[]):
   const { rows } = await db.query<SourceRow>(
     `select s.sync_id::text, y.name as sync_name, s.provider, y.collections, s.credentials_encrypted,
        s.settings, s.base_url, s.max_requests_per_second, s.poll_interval_seconds, s.desired, s.change_cursor,
-       s.rebackfill, s.last_error, ${utc("s.failing_since")}, s.requests::text, s.throttled::text
+       s.rebackfill, s.last_error, ${utc("s.failing_since")}, s.requests::text, s.throttled::text,
+       ${utc("s.inserted_at")}
      from sequin_sources s join sequin_syncs y on y.id = s.sync_id
      where $1::uuid[] is null or s.sync_id = any($1::uuid[])
      order by y.inserted_at, y.id`,
@@ -270,4 +272,39 @@ export async function setSourceDesired(
     [syncId, desired],
   );
   return result.rowCount === 1;
+}
+
+/** One row per sourced sync with what its health, metrics and alerts need: one statement for all of them. */
+export interface SourceStatisticsRow {
+  sync_id: string;
+  sync_name: string;
+  provider: string;
+  desired: "active" | "paused";
+  last_error: SourceError | null;
+  failing_since: string | null;
+  rebackfill: string | null;
+  alerted_status: "healthy" | "unhealthy";
+  poll_interval_seconds: number;
+  inserted_at: string;
+  requests: string;
+  throttled: string;
+  fetched: string;
+  backfilling: boolean;
+  last_polled_at: string | null;
+}
+
+export async function selectSourceStatistics(db: Queryable): Promise<SourceStatisticsRow[]> {
+  const { rows } = await db.query<SourceStatisticsRow>(
+    `select s.sync_id::text, y.name as sync_name, s.provider, s.desired, s.last_error, ${utc("s.failing_since")},
+       s.rebackfill, s.alerted_status, s.poll_interval_seconds, ${utc("s.inserted_at")}, s.requests::text,
+       s.throttled::text, coalesce(c.fetched, 0)::text as fetched, coalesce(c.backfilling, false) as backfilling,
+       to_char(c.last_polled_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_polled_at
+     from sequin_sources s
+     join sequin_syncs y on y.id = s.sync_id
+     left join (select sync_id, sum(fetched) as fetched, bool_or(not backfill_done) as backfilling,
+                  min(last_polled_at) as last_polled_at
+                from sequin_source_collections group by sync_id) c on c.sync_id = s.sync_id
+     order by y.inserted_at, y.id`,
+  );
+  return rows;
 }

@@ -62,6 +62,20 @@ export const sourceViewSchema = z
     requests: z.number().int(),
     throttled: z.number().int(),
     worker_id: z.string().nullable(),
+    health: z
+      .object({
+        status: z.enum(["healthy", "unhealthy"]),
+        notes: z.array(z.string()),
+        checks: z.array(
+          z.object({
+            name: z.string().describe("credential | provider | records | behind"),
+            status: z.enum(["healthy", "unhealthy"]),
+            error: z.string().optional(),
+          }),
+        ),
+        time: z.string(),
+      })
+      .describe("the sync's health in the vocabulary consumers and targets use"),
   })
   .meta({ id: "SyncSource" });
 

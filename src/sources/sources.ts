@@ -7,22 +7,41 @@
 import type pg from "pg";
 import type { Queryable } from "../db/queryable.js";
 import { notFound, SequinError, validationError } from "../errors.js";
+import type { Health } from "../health-checks.js";
 import { recordCounts } from "../stream/index.js";
 import type { Vault } from "../vault/index.js";
 import { selectLiveOwners } from "../work/index.js";
 import { Allotments } from "./allotment.js";
 import { ProviderError, ProviderHttp, type RequestEvent } from "./provider-http.js";
 import type { Source } from "./source.js";
+import { type SyncCheckName, syncHealth } from "./source-health.js";
 import { type SourceFactory, sourceFactories } from "./source-kinds.js";
 import {
   insertSource,
   type SourceRow,
   selectSourceCollections,
+  selectSourceStatistics,
   selectSources,
   setSourceDesired,
   startRebackfill,
 } from "./source-queries.js";
 import type { SourceInput, SourceView } from "./source-schemas.js";
+
+/** A sourced sync's health and counters, as health rounds, alerts and metrics read them. */
+export interface SyncStatistics {
+  id: string;
+  name: string;
+  provider: string;
+  state: SourceView["state"];
+  /** The status it last alerted about. */
+  alerted: "healthy" | "unhealthy";
+  requests: number;
+  throttled: number;
+  /** Objects read by backfills. */
+  fetched: number;
+  lastPolledAt: string | null;
+  health: Health<SyncCheckName>;
+}
 
 /** A source checked and its credential tried: what saving it needs. */
 export interface PreparedSource {
@@ -113,6 +132,7 @@ export class Sources {
       const counts = await recordCounts(this.deps.pool, row.sync_id);
       const own = collections.get(row.sync_id) ?? [];
       const backfilling = own.some((c) => !c.backfill_done);
+      const polled = own.map((c) => c.last_polled_at).filter((t): t is string => t !== null);
       views.set(row.sync_id, {
         provider: row.provider,
         base_url: row.base_url,
@@ -139,9 +159,52 @@ export class Sources {
         requests: Number(row.requests),
         throttled: Number(row.throttled),
         worker_id: owners.get(row.sync_id) ?? null,
+        health: syncHealth({
+          paused: row.desired === "paused",
+          lastError: row.last_error,
+          failingSince: row.failing_since,
+          lastPolledAt: polled.length > 0 ? polled.sort()[0]! : null,
+          createdAt: row.inserted_at,
+          pollIntervalSeconds: row.poll_interval_seconds,
+          rebackfill: row.rebackfill,
+        }),
       });
     }
     return views;
+  }
+
+  /** Every sourced sync's health and counters, from one statement (health rounds, alerts, metrics). */
+  async statistics(now: Date = new Date()): Promise<SyncStatistics[]> {
+    return (await selectSourceStatistics(this.deps.pool)).map((row) => ({
+      id: row.sync_id,
+      name: row.sync_name,
+      provider: row.provider,
+      state:
+        row.desired === "paused"
+          ? "paused"
+          : row.last_error
+            ? "failing"
+            : row.backfilling
+              ? "backfilling"
+              : "live",
+      alerted: row.alerted_status,
+      requests: Number(row.requests),
+      throttled: Number(row.throttled),
+      fetched: Number(row.fetched),
+      lastPolledAt: row.last_polled_at,
+      health: syncHealth(
+        {
+          paused: row.desired === "paused",
+          lastError: row.last_error,
+          failingSince: row.failing_since,
+          lastPolledAt: row.last_polled_at,
+          createdAt: row.inserted_at,
+          pollIntervalSeconds: row.poll_interval_seconds,
+          rebackfill: row.rebackfill,
+        },
+        now,
+      ),
+    }));
   }
 
   async setDesired(syncId: string, desired: "active" | "paused"): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Health for 1,000 consumers, cheaply: one health round of one process (every consumer's health and
- * lag, their target's health derived from theirs, and the alert check) costs at most 3 store statements,
+ * lag, their target's health derived from theirs, every sourced sync's, and the alert check) costs at most
+ * 3 store statements,
  * a /metrics scrape in the same round none more, and the lag read this way equals each consumer's own
  * count.
  */
@@ -10,9 +11,10 @@ import { test } from "node:test";
 import pino from "pino";
 import { consumerStatsSql, selectConsumerStats } from "../../src/consumer/consumer-stats-queries.js";
 import { Consumers, lagCountCap } from "../../src/consumer/index.js";
-import { alertEntities, HealthWatcher } from "../../src/health/alerts/index.js";
+import { alertEntities, HealthWatcher, syncEntities } from "../../src/health/alerts/index.js";
 import { ServiceMetrics } from "../../src/health/metrics.js";
 import { StatisticsSnapshot } from "../../src/health/statistics-snapshot.js";
+import { Sources } from "../../src/sources/index.js";
 import { readPending } from "../../src/stream/index.js";
 import { Targets } from "../../src/targets/index.js";
 import type { Vault } from "../../src/vault/index.js";
@@ -93,9 +95,11 @@ const consumers = new Consumers({
 });
 // a long age: what is tested is that a scrape shares the round's read, on a machine of any speed
 const statistics = new StatisticsSnapshot(() => consumers.statistics(), 60_000);
+// as the service does: consumers and targets from one read, sourced syncs from one more
+const sources = new Sources({ pool: counted.pool, vault: {} as Vault });
 const watcher = new HealthWatcher(
   counted.pool,
-  async () => alertEntities(await statistics.get()),
+  async () => [...alertEntities(await statistics.get()), ...syncEntities(await sources.statistics())],
   ["webhook"],
   pino({ level: "silent" }),
   {

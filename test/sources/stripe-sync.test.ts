@@ -3,7 +3,8 @@
  * is refused at creation with Stripe's reason; the backfill (with changes made while it runs) and then live
  * changes and deletes leave the stream equal to Stripe's live objects, payloads as the API returns them now;
  * the allotment holds in every one-second window Stripe saw; a sync paused past Stripe's 30-day event
- * horizon reads everything again when resumed and deletes what no longer exists.
+ * horizon reads everything again when resumed and deletes what no longer exists; a key revoked later makes
+ * the sync failing with one alert, retried with backoff, not in a storm.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -13,11 +14,17 @@ import {
   type StripeEmulator,
   startStripeEmulator,
 } from "../emulators/stripe/index.js";
+import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
 
 const emulator = await startStripeEmulator({ rateLimitPerSecond: 100 });
-const api = await startTestService({ SEQUIN_LEASE_SECONDS: "3" });
+const webhook = await startWebhookReceiver();
+const api = await startTestService({
+  SEQUIN_LEASE_SECONDS: "3",
+  SEQUIN_ALERT_WEBHOOK_URL: webhook.url,
+  SEQUIN_ALERT_SETTLE_SECONDS: "1",
+});
 
 /** Emulator collection → the collection records carry. */
 const pulled = { customers: "customer", products: "product", subscriptions: "subscription" } as const;
@@ -202,4 +209,38 @@ test("paused past Stripe's 30-day event horizon: resumed, it reads everything ag
     [syncId, [live[0]!.id, live[1]!.id]],
   );
   assert.deepEqual(rows, [{ deleted: true }, { deleted: true }]);
+});
+
+test("a key revoked later: the sync is failing, says why, alerts once, and does not storm Stripe", async () => {
+  const key = emulator.createKey();
+  const created = await createStripeSync("stripe-revoked-later", key);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const syncId = created.body.id as string;
+  await waitFor(
+    "live",
+    async () => (await api.request("GET", `/v1/syncs/${syncId}`)).body.source.state === "live",
+  );
+  emulator.revokeKey(key);
+  const failing = await waitFor("failing", async () => {
+    const source = (await api.request("GET", `/v1/syncs/${syncId}`)).body.source;
+    return source.state === "failing" ? source : undefined;
+  });
+  assert.equal(failing.last_error.kind, "refused");
+  const credential = failing.health.checks.find((c: { name: string }) => c.name === "credential");
+  assert.equal(credential.status, "unhealthy");
+  assert.match(credential.error, /stripe refused .*: .*(API key|api key)/i);
+  const alert = await waitFor("the sync's alert", () =>
+    webhook.received.find((r) => r.json.entity.kind === "sync" && r.json.entity.id === syncId),
+  );
+  assert.equal(alert.json.event, "sync.unhealthy");
+  assert.equal(alert.json.entity.failing[0]?.name, "credential");
+  // over the next 8 s: retries back off (2 s, 4 s, 8 s …), and no second alert
+  const refusedAt = emulator.requests.filter((r) => r.key === key && r.status === 401).length;
+  await new Promise((resolve) => setTimeout(resolve, 8000));
+  const retries = emulator.requests.filter((r) => r.key === key && r.status === 401).length - refusedAt;
+  assert.ok(retries <= 4, `${retries} requests with the revoked key in 8 s`);
+  assert.equal(
+    webhook.received.filter((r) => r.json.entity.kind === "sync" && r.json.entity.id === syncId).length,
+    1,
+  );
 });

@@ -44,7 +44,7 @@ function subject(payload: AlertPayload): string {
   return `[sequin] ${entity.kind} "${entity.name}" ${verb}`;
 }
 
-/** The lines only one kind of entity has: a consumer's state and lag, a target's consumers. */
+/** The lines only one kind of entity has: a consumer's state and lag, a target's consumers, a sync's provider. */
 function detailLines(payload: AlertPayload): string[] {
   if (payload.consumer) {
     const c = payload.consumer;
@@ -54,12 +54,13 @@ function detailLines(payload: AlertPayload): string[] {
     const t = payload.target;
     return [`consumers: ${t.consumers.length}`, ...t.consumers.map((c) => `- ${c.name} (${c.state})`)];
   }
+  if (payload.sync) return [`provider: ${payload.sync.provider}`, `state: ${payload.sync.state}`];
   return [];
 }
 
 function text(payload: AlertPayload): string {
   const entity = alertedEntity(payload);
-  const health = payload.consumer?.health ?? payload.target?.health;
+  const health = payload.consumer?.health ?? payload.target?.health ?? payload.sync?.health;
   const lines = [
     subject(payload),
     "",

@@ -8,6 +8,7 @@
 import type { ConsumerCheckName, ConsumerStatistics, ConsumerView } from "../../consumer/index.js";
 import { consumerFix } from "../../consumer/index.js";
 import type { CheckStatus, Health } from "../../health-checks.js";
+import { type SyncCheckName, type SyncStatistics, syncFix } from "../../sources/index.js";
 import { type TargetCheckName, targetFix, targetHealth } from "../../targets/index.js";
 import type { AlertDetails, EntityKind, FailingCheck } from "./alert-payload.js";
 
@@ -27,6 +28,25 @@ export function alertEntities(statistics: ConsumerStatistics[], now: Date = new 
     .filter((s) => s.view.state !== "waiting_for_target")
     .map((s) => consumerEntity(s.view, s.alerted));
   return [...consumers, ...targetEntities(statistics, now)];
+}
+
+/** Each sourced sync, from its own statistics row. */
+export function syncEntities(statistics: SyncStatistics[]): AlertEntity[] {
+  return statistics.map((s) => ({
+    kind: "sync",
+    id: s.id,
+    name: s.name,
+    health: s.health,
+    alerted: s.alerted,
+    failing: s.health.checks
+      .filter((c) => c.status === "unhealthy")
+      .map((c) => ({
+        name: c.name,
+        ...(c.error !== undefined ? { error: c.error } : {}),
+        fix: syncFix(c.name as SyncCheckName),
+      })),
+    details: { sync: { id: s.id, name: s.name, provider: s.provider, state: s.state, health: s.health } },
+  }));
 }
 
 function consumerEntity(view: ConsumerView, alerted: CheckStatus): AlertEntity {

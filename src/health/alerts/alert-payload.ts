@@ -5,7 +5,7 @@
  */
 import type { CheckStatus, Health } from "../../health-checks.js";
 
-export type EntityKind = "consumer" | "target";
+export type EntityKind = "consumer" | "target" | "sync";
 export type AlertEvent = `${EntityKind}.${"unhealthy" | "recovered"}`;
 
 /** A failing check and what ends it, in words. */
@@ -39,14 +39,23 @@ export interface TargetAlert {
   consumers: { id: string; name: string; state: string }[];
 }
 
+export interface SyncAlert {
+  id: string;
+  name: string;
+  provider: string;
+  /** backfilling | live | paused | failing */
+  state: string;
+  health: Health;
+}
+
 /** The kind's own part of an alert, under the kind's key. */
-export type AlertDetails = { consumer: ConsumerAlert } | { target: TargetAlert };
+export type AlertDetails = { consumer: ConsumerAlert } | { target: TargetAlert } | { sync: SyncAlert };
 
 export type AlertPayload = {
   event: AlertEvent;
   at: string;
   entity: AlertedEntity;
-} & Partial<{ consumer: ConsumerAlert; target: TargetAlert }>;
+} & Partial<{ consumer: ConsumerAlert; target: TargetAlert; sync: SyncAlert }>;
 
 /**
  * The entity an alert is about. Alerts queued before alerts named their entity are about a consumer and

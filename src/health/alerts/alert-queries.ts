@@ -9,8 +9,12 @@ import type { AlertEvent, AlertPayload, EntityKind } from "./alert-payload.js";
 
 export type AlertChannel = "email" | "webhook";
 
-/** The table that keeps each kind's `alerted_status`. */
-const tableOf: Record<EntityKind, string> = { consumer: "sequin_consumers", target: "sequin_targets" };
+/** The table that keeps each kind's `alerted_status`, and its key column. */
+const tableOf: Record<EntityKind, { table: string; key: string }> = {
+  consumer: { table: "sequin_consumers", key: "id" },
+  target: { table: "sequin_targets", key: "id" },
+  sync: { table: "sequin_sources", key: "sync_id" },
+};
 
 /** Moves the alerted status from `from` to `to`; true only for the one caller that made the change. */
 export async function swapAlertedStatus(
@@ -20,7 +24,8 @@ export async function swapAlertedStatus(
   to: CheckStatus,
 ): Promise<boolean> {
   const result = await db.query(
-    `update ${tableOf[entity.kind]} set alerted_status = $3, alerted_at = now() where id = $1 and alerted_status = $2`,
+    `update ${tableOf[entity.kind].table} set alerted_status = $3, alerted_at = now()
+     where ${tableOf[entity.kind].key} = $1 and alerted_status = $2`,
     [entity.id, from, to],
   );
   return result.rowCount === 1;
