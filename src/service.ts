@@ -118,12 +118,16 @@ async function backgroundComponents(
     () => consumers.statistics(),
     defaultHealthWatcherOptions.intervalMs / 2,
   );
+  const syncStatistics = new StatisticsSnapshot(
+    () => sources.statistics(),
+    defaultHealthWatcherOptions.intervalMs / 2,
+  );
   const listConsumers = async () => (await statistics.get()).map((s) => s.view);
-  const metrics = new ServiceMetrics(listConsumers);
+  const metrics = new ServiceMetrics(listConsumers, () => syncStatistics.get());
   const channels = alertChannels(config);
   const healthWatcher = new HealthWatcher(
     store.pool,
-    async () => [...alertEntities(await statistics.get()), ...syncEntities(await sources.statistics())],
+    async () => [...alertEntities(await statistics.get()), ...syncEntities(await syncStatistics.get())],
     channels.map((c) => c.name),
     log,
     { ...defaultHealthWatcherOptions, settleMs: config.alertSettleSeconds * 1000 },

@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics of the service: consumer lag and state (from the latest health round, read from the
- * store at most a second ago), records applied, batch latency and errors (counted as they happen in this
- * process), plus Node's own metrics.
+ * Prometheus metrics of the service: consumer lag and state and sourced syncs' requests, records and
+ * poll age (from the latest health round, read from the store at most a second ago), records applied,
+ * batch latency and errors (counted as they happen in this process), plus Node's own metrics.
  */
 import client from "prom-client";
 import type { BatchApplied, ConsumerRef, ConsumerView } from "../consumer/index.js";
 import { consumerStates, lagCountCap } from "../consumer/index.js";
+import type { SyncStatistics } from "../sources/index.js";
 
 export class ServiceMetrics {
   readonly registry = new client.Registry();
@@ -14,7 +15,10 @@ export class ServiceMetrics {
   private readonly errors: client.Counter<"consumer" | "kind" | "sqlstate">;
   private readonly ingested: client.Counter<"result">;
 
-  constructor(private readonly listConsumers: () => Promise<ConsumerView[]>) {
+  constructor(
+    private readonly listConsumers: () => Promise<ConsumerView[]>,
+    private readonly listSyncs: () => Promise<SyncStatistics[]> = async () => [],
+  ) {
     client.collectDefaultMetrics({ register: this.registry, prefix: "sequin_" });
     const registers = [this.registry];
     this.applied = new client.Counter({
@@ -50,8 +54,12 @@ export class ServiceMetrics {
    * series, which cost prom-client's gauges ~40 ms of CPU per scrape to fill and render, ~3 ms this way.
    */
   async text(): Promise<string> {
-    const [registered, consumers] = await Promise.all([this.registry.metrics(), this.listConsumers()]);
-    return `${registered}${consumerGauges(consumers)}`;
+    const [registered, consumers, syncs] = await Promise.all([
+      this.registry.metrics(),
+      this.listConsumers(),
+      this.listSyncs(),
+    ]);
+    return `${registered}${consumerGauges(consumers)}${syncGauges(syncs)}`;
   }
 
   batchApplied(batch: BatchApplied): void {
@@ -110,4 +118,47 @@ export function consumerGauges(list: ConsumerView[]): string {
     gaugeText("sequin_consumer_healthy", "1 when the consumer is healthy, 0 when unhealthy", healthy),
     gaugeText("sequin_consumer_state", "1 for the consumer's current state, 0 for the others", states),
   ].join("\n");
+}
+
+const syncStates = ["backfilling", "live", "paused", "failing"] as const;
+
+/** The sourced syncs' series in Prometheus text format. */
+export function syncGauges(list: SyncStatistics[], now: number = Date.now()): string {
+  const requests: string[] = [];
+  const throttled: string[] = [];
+  const fetched: string[] = [];
+  const pollAge: string[] = [];
+  const healthy: string[] = [];
+  const states: string[] = [];
+  for (const s of list) {
+    const sync = `sync="${label(s.name)}",provider="${label(s.provider)}"`;
+    requests.push(`sequin_sync_requests_total{${sync}} ${s.requests}\n`);
+    throttled.push(`sequin_sync_throttled_total{${sync}} ${s.throttled}\n`);
+    fetched.push(`sequin_sync_backfill_records_total{${sync}} ${s.fetched}\n`);
+    if (s.lastPolledAt)
+      pollAge.push(
+        `sequin_sync_poll_age_seconds{${sync}} ${Math.max(0, (now - Date.parse(s.lastPolledAt)) / 1000)}\n`,
+      );
+    healthy.push(`sequin_sync_healthy{${sync}} ${s.health.status === "healthy" ? 1 : 0}\n`);
+    for (const state of syncStates)
+      states.push(`sequin_sync_state{${sync},state="${state}"} ${s.state === state ? 1 : 0}\n`);
+  }
+  const counter = (name: string, help: string, lines: string[]) =>
+    `# HELP ${name} ${help}\n# TYPE ${name} counter\n${lines.join("")}`;
+  return [
+    counter(
+      "sequin_sync_requests_total",
+      "Requests a sourced sync made to its provider, on every worker",
+      requests,
+    ),
+    counter("sequin_sync_throttled_total", "Of those, answered with the provider's rate limit", throttled),
+    counter("sequin_sync_backfill_records_total", "Objects read by the sync's backfills", fetched),
+    gaugeText(
+      "sequin_sync_poll_age_seconds",
+      "Seconds since the sync last polled its provider's changes: how far behind it can be",
+      pollAge,
+    ),
+    gaugeText("sequin_sync_healthy", "1 when the sync is healthy, 0 when unhealthy", healthy),
+    gaugeText("sequin_sync_state", "1 for the state the sync is in", states),
+  ].join("");
 }

@@ -169,6 +169,15 @@ test("backfill with changes meanwhile, then live changes and deletes: the stream
   );
   assert.deepEqual(deleted.rows, [{ deleted: true }]);
 
+  // metrics per sync
+  const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+  const requestsSeen = /^sequin_sync_requests_total\{sync="stripe-main",provider="stripe"\} (\d+)$/m.exec(
+    metrics,
+  );
+  assert.ok(requestsSeen && Number(requestsSeen[1]) > 0, "sequin_sync_requests_total for the sync");
+  assert.match(metrics, /^sequin_sync_state\{sync="stripe-main",provider="stripe",state="live"\} 1$/m);
+  assert.match(metrics, /^sequin_sync_poll_age_seconds\{sync="stripe-main",provider="stripe"\} \d/m);
+
   // the allotment (20 a second) held in every one-second window Stripe saw for this key
   const ours = emulator.requests.filter((r) => r.key === key);
   assert.ok(ours.length > 10);
