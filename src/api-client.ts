@@ -5,11 +5,15 @@
  * all (or not a Sequin server's) becomes ServerUnreachable.
  */
 import type { ConsumerView, VerifyResult } from "./consumer/index.js";
+import type { SourceView } from "./sources/index.js";
 import type { Sync } from "./stream/index.js";
 import type { TargetView } from "./targets/index.js";
 
+/** A sync as the API shows it: with its source (never its credentials) when the service pulls it. */
+export type SyncView = Sync & { source?: SourceView };
+
 export interface ServerState {
-  syncs: Sync[];
+  syncs: SyncView[];
   targets: TargetView[];
   consumers: ConsumerView[];
 }
@@ -53,7 +57,7 @@ export class ApiClient {
 
   async state(): Promise<ServerState> {
     const [syncs, targets, consumers] = await Promise.all([
-      this.request<{ data: Sync[] }>("GET", "/v1/syncs"),
+      this.request<{ data: SyncView[] }>("GET", "/v1/syncs"),
       this.request<{ data: TargetView[] }>("GET", "/v1/targets/postgres"),
       this.request<{ data: ConsumerView[] }>("GET", "/v1/consumers/postgres"),
     ]);

@@ -76,11 +76,13 @@ class Applier {
     }
     const sync: SyncEntry = this.desired(this.loaded.config.syncs, action.name);
     if (action.action === "create") {
+      // with its source, credentials included: the server tries the credential before saving the sync
       const made = await this.api.request<Sync>("POST", "/v1/syncs", defined(sync));
       this.syncIds.set(made.name, made.id);
       return;
     }
-    const { name: _name, provider: _provider, ...patch } = sync;
+    // plan refuses a change of source, and the API cannot take one: never sent on an update
+    const { name: _name, provider: _provider, source: _source, ...patch } = sync;
     await this.api.request("PATCH", `/v1/syncs/${current!.id}`, defined(patch));
   }
 
@@ -198,7 +200,13 @@ export async function applyPlan(
       if (!(error instanceof ApiRefusal)) throw error;
       // the problems are listed one by one: keep the summary's first clause only
       const cut = error.summary.indexOf(": ");
-      const reason = error.problems.length > 0 && cut > 0 ? error.summary.slice(0, cut) : error.message;
+      // the provider's reason is the summary; its field entry only repeats it
+      const reason =
+        error.problems.length > 0 && cut > 0
+          ? error.summary.slice(0, cut)
+          : error.code === "provider_refused"
+            ? error.summary
+            : error.message;
       throw new ApplyError(
         action,
         done,

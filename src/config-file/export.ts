@@ -1,23 +1,37 @@
 /**
  * A server's syncs, targets and consumers as a config file. Secrets come out as `${VAR}` references
- * (`<TARGET_NAME>_PASSWORD`, `<TARGET_NAME>_SSH_PRIVATE_KEY`), listed in the header: the API never returns
- * them. Entries are sorted by name and nothing depends on the server's ids or address, so exporting a
+ * (`<TARGET_NAME>_PASSWORD`, `<TARGET_NAME>_SSH_PRIVATE_KEY`, and a sync source's credential fields as
+ * `<SYNC_NAME>_API_KEY` …), listed in the header: the API never returns them. Entries are sorted by name and nothing depends on the server's ids or address, so exporting a
  * server set up from an exported file gives the same file.
  */
-import { Document, isMap, isSeq, type YAMLMap } from "yaml";
+import { Document, isMap, isSeq, type Pair, type Scalar, type YAMLMap } from "yaml";
 import type { ServerState } from "../api-client.js";
 import { isActive } from "./plan.js";
 
-/** `my-db.eu` → `MY_DB_EU`; a leading digit gets a `TARGET_` prefix so the name stays a variable name. */
-export function variablePrefix(targetName: string): string {
-  const snake = targetName
+/**
+ * `my-db.eu` → `MY_DB_EU`; a leading digit gets a `TARGET_` prefix (or `fallback`'s) so the name stays a
+ * variable name.
+ */
+export function variablePrefix(name: string, fallback = "TARGET"): string {
+  const snake = name
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .replace(/[^A-Za-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "")
     .toUpperCase();
-  if (snake === "") return "TARGET";
-  return /^[0-9]/.test(snake) ? `TARGET_${snake}` : snake;
+  if (snake === "") return fallback;
+  return /^[0-9]/.test(snake) ? `${fallback}_${snake}` : snake;
 }
+
+/**
+ * The credential fields a provider's source needs (the API's contract): the server never says which were
+ * given, so an exported source names these, and optional ones (Stripe's `stripe_account`) are added by hand.
+ */
+const credentialFields: Record<string, string[]> = {
+  stripe: ["api_key"],
+  hubspot: ["access_token"],
+  salesforce: ["instance_url", "access_token"],
+  github: ["token"],
+};
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -32,13 +46,32 @@ export function exportConfig(state: ServerState): string {
     return `\${${name}}`;
   };
 
-  const syncs = [...state.syncs].sort(byName).map((s) => ({
-    name: s.name,
-    provider: s.provider,
-    collections: s.collections,
-    ...(s.external_id !== null ? { external_id: s.external_id } : {}),
-    ...(Object.keys(s.metadata).length > 0 ? { metadata: s.metadata } : {}),
-  }));
+  const syncs = [...state.syncs].sort(byName).map((s) => {
+    const source = s.source;
+    const prefix = variablePrefix(s.name, "SYNC");
+    const credentials = Object.fromEntries(
+      (source ? (credentialFields[s.provider] ?? ["api_key"]) : []).map((field) => {
+        return [field, variable(prefix, variablePrefix(field, "SECRET"))];
+      }),
+    );
+    return {
+      name: s.name,
+      provider: s.provider,
+      collections: s.collections,
+      ...(s.external_id !== null ? { external_id: s.external_id } : {}),
+      ...(Object.keys(s.metadata).length > 0 ? { metadata: s.metadata } : {}),
+      ...(source
+        ? {
+            source: {
+              credentials,
+              base_url: source.base_url,
+              max_requests_per_second: source.max_requests_per_second,
+              poll_interval_seconds: source.poll_interval_seconds,
+            },
+          }
+        : {}),
+    };
+  });
 
   const targets = [...state.targets].sort(byName).map((t) => {
     const prefix = variablePrefix(t.name);
@@ -94,6 +127,13 @@ export function exportConfig(state: ServerState): string {
       for (const key of ["collections", "filter", "table"]) {
         const node = entry.get(key, true);
         if (isSeq(node) || isMap(node)) node.flow = true;
+      }
+      const credentials = entry.getIn(["source", "credentials"], true);
+      if (isMap(credentials)) {
+        const names = (credentials.items as Pair<Scalar, Scalar<string>>[]).map((pair) =>
+          pair.value!.value.slice(2, -1),
+        );
+        credentials.commentBefore = ` never returned by the server: set ${names.join(", ")} before plan or apply`;
       }
     }
   }

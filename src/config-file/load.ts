@@ -19,7 +19,7 @@ import {
   toPlain,
 } from "./located.js";
 import { duplicateNames, type EntityList, entryName, mergeLocated } from "./merge.js";
-import { type ConfigFile, configFileSchema, type SecretRefs } from "./schema.js";
+import { type ConfigFile, type CredentialRefs, configFileSchema, type SecretRefs } from "./schema.js";
 
 export interface ConfigSource {
   /** As the user named it; problems are reported under this name. */
@@ -146,6 +146,30 @@ function secretRefsOf(root: Located, config: ConfigFile): Map<string, SecretRefs
   return refs;
 }
 
+/** The variables a sync source's credential fields are read from (nested fields dotted). */
+function credentialRefsOf(root: Located, config: ConfigFile): Map<string, CredentialRefs> {
+  const refs = new Map<string, CredentialRefs>();
+  const collect = (node: Located, prefix: string, into: CredentialRefs) => {
+    if (node.kind === "scalar") {
+      if (node.secretRef) into[prefix] = node.secretRef;
+    } else if (node.kind === "map") {
+      for (const [key, entry] of node.entries) collect(entry.node, prefix ? `${prefix}.${key}` : key, into);
+    } else {
+      node.items.forEach((item, i) => {
+        collect(item, `${prefix}[${i}]`, into);
+      });
+    }
+  };
+  config.syncs.forEach((sync, i) => {
+    if (!sync.source) return;
+    const { node, rest } = locate(root, ["syncs", i, "source", "credentials"]);
+    const into: CredentialRefs = {};
+    if (rest.length === 0) collect(node, "", into);
+    refs.set(sync.name, into);
+  });
+  return refs;
+}
+
 const emptyFile: Located = {
   kind: "map",
   entries: new Map(),
@@ -169,8 +193,10 @@ export function parseConfigSources(sources: ConfigSource[], env: Env): LoadedCon
     targets: result.data.targets ?? [],
     consumers: result.data.consumers ?? [],
     secretRefs: new Map(),
+    credentialRefs: new Map(),
   };
   config.secretRefs = secretRefsOf(root, config);
+  config.credentialRefs = credentialRefsOf(root, config);
   return { config, origin: (path) => locate(root, path).node.origin };
 }
 

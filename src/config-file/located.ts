@@ -17,6 +17,7 @@ import {
 } from "yaml";
 import type { ConfigProblem, Path } from "./config-file-error.js";
 import { formatPath } from "./config-file-error.js";
+import { variablePrefix } from "./export.js";
 import { type Env, interpolate, isWholeReference, secretReference, typedValue } from "./interpolate.js";
 
 export interface Origin {
@@ -42,8 +43,12 @@ export type Located =
   | { kind: "map"; entries: Map<string, { keyOrigin: Origin; node: Located }>; origin: Origin }
   | { kind: "seq"; items: Located[]; origin: Origin };
 
-/** Fields that hold secrets: `targets[i].postgres.password`, `targets[i].ssh_tunnel.private_key|passphrase`. */
+/**
+ * Fields that hold secrets: `targets[i].postgres.password`, `targets[i].ssh_tunnel.private_key|passphrase`,
+ * and every value inside `syncs[i].source.credentials`.
+ */
 export function isSecretPath(path: Path): boolean {
+  if (isCredentialPath(path)) return true;
   if (path.length !== 4 || path[0] !== "targets" || typeof path[1] !== "number") return false;
   return (
     (path[2] === "postgres" && path[3] === "password") ||
@@ -51,7 +56,21 @@ export function isSecretPath(path: Path): boolean {
   );
 }
 
+/** `syncs[i].source.credentials` or anything inside it: a provider's credential, a secret as a whole. */
+export function isCredentialPath(path: Path): boolean {
+  return (
+    path.length >= 4 &&
+    path[0] === "syncs" &&
+    typeof path[1] === "number" &&
+    path[2] === "source" &&
+    path[3] === "credentials"
+  );
+}
+
 export class LocatedBuilder {
+  /** The sync being read, by index: an inline credential's message suggests a variable named after it. */
+  private readonly syncNames = new Map<number, string>();
+
   constructor(
     private readonly file: string,
     private readonly doc: Document,
@@ -93,6 +112,10 @@ export class LocatedBuilder {
       return { ...this.node(target, path, depth + 1), origin };
     }
     if (isMap(node)) {
+      if (path.length === 2 && path[0] === "syncs" && typeof path[1] === "number") {
+        const name = node.get("name");
+        if (typeof name === "string") this.syncNames.set(path[1], name);
+      }
       const entries = new Map<string, { keyOrigin: Origin; node: Located }>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
@@ -127,6 +150,7 @@ export class LocatedBuilder {
 
   private scalar(node: Scalar, origin: Origin, path: Path): Located {
     const raw = node.value;
+    if (isCredentialPath(path)) return this.credential(raw, origin, path);
     if (isSecretPath(path)) {
       const ref = typeof raw === "string" ? secretReference(raw) : undefined;
       if (ref === undefined) {
@@ -145,6 +169,28 @@ export class LocatedBuilder {
       origin,
       plain: node.type === Scalar.PLAIN || node.type === undefined,
     };
+  }
+
+  /** A credential's value: a `${VAR}` reference only, since every credential field is a secret. */
+  private credential(raw: unknown, origin: Origin, path: Path): Located {
+    const ref = typeof raw === "string" ? secretReference(raw) : undefined;
+    if (ref !== undefined && path.length > 4) return { kind: "scalar", value: raw, origin, secretRef: ref };
+    const syncName = this.syncNames.get(path[1] as number);
+    const prefix = variablePrefix(syncName ?? "", "SYNC");
+    // never echo the value: it is the credential itself
+    if (path.length === 4) {
+      this.problem(
+        origin,
+        `must be a mapping of the provider's credential fields, each a reference to an environment variable: e.g. { api_key: \${${prefix}_API_KEY} }`,
+      );
+    } else {
+      const field = String(path[path.length - 1]);
+      this.problem(
+        origin,
+        `every value in source.credentials is a secret, written as a reference to an environment variable, never inline and without a default: e.g. \${${prefix}_${variablePrefix(field, "SECRET")}}`,
+      );
+    }
+    return { kind: "scalar", value: "", origin, invalid: true };
   }
 }
 

@@ -46,6 +46,10 @@ export function planText(plan: Plan): string {
       );
     }
   }
+  if (plan.notes.length > 0) {
+    if (lines.length > 0) lines.push("");
+    for (const note of plan.notes) lines.push(`  note: ${note}`);
+  }
   if (plan.actions.length === 0) lines.push("No changes: the server matches the file.");
   if (lines.length > 0) lines.push("");
   lines.push(summaryLine(plan));

@@ -7,15 +7,18 @@
  * - Resources the file does not name are unmanaged: reported and left alone, deleted only with `prune`.
  * - Secrets cannot be compared (the API never returns them): a target's password is sent when the target is
  *   created, when its connection changes (a new host wants its own password), and with `updateSecrets`.
+ * - A sync's source is sent when the sync is created. The API cannot change an existing sync's source yet,
+ *   so a file that would (add one, or change its address, allotment or poll interval) is refused at the
+ *   line that asks for it rather than planned as a change that would not happen; credentials cannot be
+ *   compared, so a new key in the environment is not seen (`updateSecrets` says it cannot be sent).
  */
 
-import type { ServerState } from "../api-client.js";
+import type { ServerState, SyncView } from "../api-client.js";
 import type { ConsumerView } from "../consumer/index.js";
-import type { Sync } from "../stream/index.js";
 import type { TargetView } from "../targets/index.js";
-import { ConfigFileError, formatPath } from "./config-file-error.js";
+import { ConfigFileError, type ConfigProblem, formatPath } from "./config-file-error.js";
 import type { LoadedConfig } from "./load.js";
-import type { ConsumerEntry, SecretRefs, SyncEntry, TargetEntry } from "./schema.js";
+import type { ConsumerEntry, CredentialRefs, SecretRefs, SyncEntry, TargetEntry } from "./schema.js";
 
 export type ResourceKind = "sync" | "target" | "consumer";
 export type PlanAction = "create" | "update" | "delete";
@@ -43,6 +46,8 @@ export interface Plan {
   /** On the server, not in the file: left alone unless pruning. */
   unmanaged: { kind: ResourceKind; name: string }[];
   summary: { create: number; update: number; delete: number };
+  /** What the plan cannot do, said rather than silently skipped (e.g. sending a source's new credential). */
+  notes: string[];
 }
 
 export interface PlanOptions {
@@ -118,9 +123,35 @@ function syncFields(sync: SyncEntry): Fields {
   };
 }
 
-function planSync(sync: SyncEntry, current: Sync | undefined): PlannedAction | undefined {
-  if (!current)
-    return { action: "create", kind: "sync", name: sync.name, changes: created(syncFields(sync)), notes: [] };
+/** A source's fields that the API shows back (credentials never; settings not yet), as the file sets them. */
+function sourceFields(source: NonNullable<SyncEntry["source"]>): Fields {
+  return {
+    base_url: source.base_url,
+    max_requests_per_second: source.max_requests_per_second,
+    poll_interval_seconds: source.poll_interval_seconds,
+  };
+}
+
+function createdSource(sync: SyncEntry, refs: CredentialRefs | undefined): FieldChange[] {
+  if (!sync.source) return [];
+  const credentials = Object.entries(refs ?? {}).map(([field, variable]) =>
+    secret(`source.credentials.${field}`, variable),
+  );
+  return [
+    ...credentials,
+    ...created({ source: { ...sourceFields(sync.source), settings: sync.source.settings } }),
+  ];
+}
+
+function planSync(
+  sync: SyncEntry,
+  current: SyncView | undefined,
+  refs: CredentialRefs | undefined,
+): PlannedAction | undefined {
+  if (!current) {
+    const changes = [...created(syncFields(sync)), ...createdSource(sync, refs)];
+    return { action: "create", kind: "sync", name: sync.name, changes, notes: [] };
+  }
   const changes = diff(syncFields(sync), syncFields(current as SyncEntry), { sets: ["collections"] });
   if (changes.length === 0) return undefined;
   const dropped = sync.collections ? current.collections.filter((c) => !sync.collections!.includes(c)) : [];
@@ -131,6 +162,46 @@ function planSync(sync: SyncEntry, current: Sync | undefined): PlannedAction | u
         ]
       : [];
   return { action: "update", kind: "sync", name: sync.name, changes, notes };
+}
+
+/**
+ * The API cannot change an existing sync's source yet: a file asking for one (a source on a sync that has
+ * none, or other source fields than the server's) is refused at the line, naming what the server has.
+ */
+function sourceConflicts(loaded: LoadedConfig, state: ServerState): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (path: (string | number)[], message: string) => {
+    const origin = loaded.origin(path);
+    problems.push({
+      file: origin.file,
+      line: origin.line,
+      column: origin.column,
+      path: formatPath(origin.path),
+      message,
+    });
+  };
+  const renameHint = "or give the sync a new name (and delete the old one with --prune)";
+  loaded.config.syncs.forEach((sync, i) => {
+    const current = state.syncs.find((s) => s.name === sync.name);
+    if (!current || !sync.source || current.provider !== sync.provider) return;
+    const quoted = JSON.stringify(sync.name);
+    if (!current.source) {
+      at(
+        ["syncs", i, "source"],
+        `the server's sync ${quoted} has no source (its records are pushed): a source cannot be added to an existing sync yet; remove "source" here, ${renameHint}`,
+      );
+      return;
+    }
+    const have = current.source as unknown as Fields;
+    for (const [field, want] of Object.entries(sourceFields(sync.source))) {
+      if (want === undefined || want === have[field]) continue;
+      at(
+        ["syncs", i, "source", field],
+        `the server's sync ${quoted} has source.${field} ${JSON.stringify(have[field])}: an existing sync's source cannot be changed yet; write ${JSON.stringify(have[field])} here, ${renameHint}`,
+      );
+    }
+  });
+  return problems;
 }
 
 // ---- targets
@@ -287,14 +358,19 @@ export function planChanges(loaded: LoadedConfig, state: ServerState, options: P
       },
     ];
   });
+  conflicts.push(...sourceConflicts(loaded, state));
   if (conflicts.length > 0) throw new ConfigFileError(conflicts);
 
+  const notes: string[] = [];
   for (const sync of config.syncs) {
-    const action = planSync(
-      sync,
-      state.syncs.find((s) => s.name === sync.name),
-    );
+    const current = state.syncs.find((s) => s.name === sync.name);
+    const action = planSync(sync, current, config.credentialRefs.get(sync.name));
     if (action) actions.push(action);
+    if (options.updateSecrets && current?.source && sync.source) {
+      notes.push(
+        `sync ${JSON.stringify(sync.name)}: its source's credentials are not sent again: an existing sync's source cannot be changed yet`,
+      );
+    }
   }
   for (const target of config.targets) {
     const current = state.targets.find((t) => t.name === target.name);
@@ -342,5 +418,6 @@ export function planChanges(loaded: LoadedConfig, state: ServerState, options: P
     actions,
     unmanaged,
     summary: { create: count("create"), update: count("update"), delete: count("delete") },
+    notes,
   };
 }

@@ -5,10 +5,15 @@
  */
 import { z } from "zod";
 import { newConsumerSchema, tableNameSchema } from "../consumer/index.js";
+import { sourceInputSchema } from "../sources/index.js";
 import { newSyncSchema } from "../stream/index.js";
 import { connectionInputSchema, newTargetSchema, sshTunnelInputSchema } from "../targets/index.js";
 
-export const syncEntrySchema = newSyncSchema;
+/** A sync as the API creates it, with its source (credentials as `${VAR}` references, checked on reading). */
+export const syncEntrySchema = z.strictObject({
+  ...newSyncSchema.shape,
+  source: sourceInputSchema.optional(),
+});
 
 export const targetEntrySchema = z.strictObject({
   name: newTargetSchema.shape.name,
@@ -54,10 +59,15 @@ export interface SecretRefs {
   passphrase?: string;
 }
 
+/** The variable each field of a sync source's credentials is read from, e.g. `{ api_key: "STRIPE_API_KEY" }`. */
+export type CredentialRefs = Record<string, string>;
+
 export interface ConfigFile {
   syncs: SyncEntry[];
   targets: TargetEntry[];
   consumers: ConsumerEntry[];
   /** By target name. */
   secretRefs: Map<string, SecretRefs>;
+  /** By sync name, for syncs with a source. */
+  credentialRefs: Map<string, CredentialRefs>;
 }

@@ -61,7 +61,13 @@ test("the example file loads: secrets from the environment, with the variable th
   assert.deepEqual(config.secretRefs.get("app"), { password: "APP_DB_PASSWORD" });
   assert.deepEqual(config.consumers[0]!.filter, { provider: "hubspot" });
   assert.equal(config.consumers[0]!.active, true);
-  assert.deepEqual(load("").config, { syncs: [], targets: [], consumers: [], secretRefs: new Map() });
+  assert.deepEqual(load("").config, {
+    syncs: [],
+    targets: [],
+    consumers: [],
+    secretRefs: new Map(),
+    credentialRefs: new Map(),
+  });
 });
 
 test("each validation error names the file, line, column and path", () => {
@@ -229,4 +235,59 @@ consumers:
     }),
   );
   assert.deepEqual([wrong.file, wrong.line, wrong.path], ["sequin.dev.yaml", 7, "targets[0].postgres.ssl"]);
+});
+
+const sourced = `syncs:
+  - name: acme-stripe
+    provider: stripe
+    collections: [customer]
+    source:
+      credentials:
+        api_key: \${STRIPE_API_KEY}
+      base_url: http://127.0.0.1:12111
+      max_requests_per_second: 20
+`;
+
+test("a sync's source: credentials from the environment, with the variable each field came from", () => {
+  const { config } = load(sourced, [], { STRIPE_API_KEY: "sk_test_s3cret" });
+  assert.deepEqual(config.syncs[0]!.source, {
+    credentials: { api_key: "sk_test_s3cret" },
+    base_url: "http://127.0.0.1:12111",
+    max_requests_per_second: 20,
+  });
+  assert.deepEqual(config.credentialRefs.get("acme-stripe"), { api_key: "STRIPE_API_KEY" });
+});
+
+test("a source's credential written inline is refused at its line, naming the field and the rule, never echoing it", () => {
+  for (const literal of ["sk_live_s3cret", "${STRIPE_API_KEY:-sk_live_s3cret}", "12345"]) {
+    const text = sourced.replace("${STRIPE_API_KEY}", literal);
+    let problem: ConfigProblem | undefined;
+    try {
+      load(text, [], { STRIPE_API_KEY: "sk_test_s3cret" });
+    } catch (error) {
+      assert.ok(error instanceof ConfigFileError, String(error));
+      assert.ok(!error.message.includes("s3cret") && !error.message.includes("12345"), error.message);
+      assert.match(
+        error.message,
+        /^ {2}sequin\.yaml:7:18: syncs\[0\]\.source\.credentials\.api_key: every value in source\.credentials is a secret, written as a reference to an environment variable, never inline/m,
+      );
+      problem = only(error.problems);
+    }
+    assert.ok(problem, `${literal} was accepted`);
+    assert.match(problem!.message, /e\.g\. \$\{ACME_STRIPE_API_KEY\}/);
+  }
+  const whole = only(
+    problems(sourced.replace(/ {6}credentials:\n.*\n/, "      credentials: sk_live_s3cret\n")),
+  );
+  assert.equal(whole.path, "syncs[0].source.credentials");
+  assert.equal(whole.line, 6);
+  assert.doesNotMatch(whole.message, /s3cret/);
+});
+
+test("a source's credential from an unset variable is an error naming the variable", () => {
+  const problem = only(problems(sourced, [], {}));
+  assert.equal(problem.line, 7);
+  assert.equal(problem.column, 18);
+  assert.equal(problem.path, "syncs[0].source.credentials.api_key");
+  assert.match(problem.message, /environment variable STRIPE_API_KEY is not set/);
 });

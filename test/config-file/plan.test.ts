@@ -157,3 +157,87 @@ test("target names become variable names", () => {
   assert.equal(variablePrefix("warehouseProd"), "WAREHOUSE_PROD");
   assert.equal(variablePrefix("1st"), "TARGET_1ST");
 });
+
+const source = {
+  provider: "stripe",
+  base_url: "http://127.0.0.1:12111",
+  max_requests_per_second: 20,
+  poll_interval_seconds: 5,
+  state: "live" as const,
+  collections: [],
+  rebackfill: null,
+  last_error: null,
+  failing_since: null,
+  requests: 10,
+  throttled: 0,
+  worker_id: null,
+};
+
+/** The server above with a sync that pulls Stripe. */
+function sourcedServer(): ServerState {
+  const state = server();
+  state.syncs.push({
+    ...state.syncs[0]!,
+    id: "00000000-0000-4000-8000-000000000005",
+    name: "acme-stripe",
+    provider: "stripe",
+    collections: ["customer"],
+    source: source as never,
+  });
+  return state;
+}
+
+const stripeEnv = { ...env, ACME_STRIPE_API_KEY: "sk_test_s3cret" };
+
+function planSourced(text: string, state: ServerState = sourcedServer(), options = {}): Plan {
+  return planChanges(parseConfigSources([{ file: "sequin.yaml", text }], stripeEnv), state, options);
+}
+
+test("export writes a source with its credential as a reference and plans back to nothing", () => {
+  const text = exportConfig(sourcedServer());
+  assert.doesNotMatch(text, /sk_test/);
+  assert.match(text, /^ {8}api_key: \$\{ACME_STRIPE_API_KEY\}$/m);
+  assert.match(text, /^ {8}# never returned by the server: set ACME_STRIPE_API_KEY before plan or apply$/m);
+  assert.match(
+    text,
+    /^# Secrets are read from the environment: set ACME_STRIPE_API_KEY, APP_PASSWORD before/m,
+  );
+  assert.match(text, /^ {6}base_url: http:\/\/127\.0\.0\.1:12111$/m);
+  const again = planSourced(text);
+  assert.deepEqual(again.actions, []);
+  assert.deepEqual(again.notes, []);
+  // a push sync exports without a source
+  assert.doesNotMatch(text.split("- name: acme-stripe")[0]!, /source:/);
+
+  // on a server without it, the sync is created with its source; the key never printed
+  const empty = sourcedServer();
+  empty.syncs = empty.syncs.filter((s) => s.name !== "acme-stripe");
+  const create = planSourced(text, empty);
+  const shown = planText(create);
+  assert.match(
+    shown,
+    /^\+ create sync "acme-stripe"\n {4}provider: "stripe"\n {4}collections: \["customer"\]\n {4}source\.credentials\.api_key: \$\{ACME_STRIPE_API_KEY\}\n {4}source\.base_url: "http:\/\/127\.0\.0\.1:12111"$/m,
+  );
+  assert.ok(!shown.includes("sk_test_s3cret"));
+  assert.ok(!JSON.stringify(create).includes("sk_test_s3cret"));
+});
+
+test("changing an existing sync's source is refused at its line: the API cannot change a source yet", () => {
+  const text = exportConfig(sourcedServer());
+  assert.throws(
+    () => planSourced(text.replace("max_requests_per_second: 20", "max_requests_per_second: 10")),
+    /sequin\.yaml:\d+:\d+: syncs\[1\]\.source\.max_requests_per_second: the server's sync "acme-stripe" has source\.max_requests_per_second 20: an existing sync's source cannot be changed yet/,
+  );
+  const pushed = sourcedServer();
+  delete pushed.syncs[1]!.source;
+  assert.throws(
+    () => planSourced(text, pushed),
+    /syncs\[1\]\.source: the server's sync "acme-stripe" has no source \(its records are pushed\): a source cannot be added to an existing sync yet/,
+  );
+  // a new key cannot be sent: said, not skipped silently
+  const rotated = planSourced(text, sourcedServer(), { updateSecrets: true });
+  assert.deepEqual(rotated.notes, [
+    `sync "acme-stripe": its source's credentials are not sent again: an existing sync's source cannot be changed yet`,
+  ]);
+  assert.match(planText(rotated), /note: sync "acme-stripe": its source's credentials are not sent again/);
+});
