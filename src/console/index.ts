@@ -14,6 +14,8 @@ import { consumerNewPage } from "./consumer-new-page.js";
 import { consumerSetupPage } from "./consumer-setup-page.js";
 import { consumersPage } from "./consumers-page.js";
 import { loginRoutes } from "./login-page.js";
+import { syncDetailPage } from "./sync-detail-page.js";
+import { syncNewPage } from "./sync-new-page.js";
 import { syncsPage } from "./syncs-page.js";
 import { targetEditPage } from "./target-edit-page.js";
 import { targetNewPage } from "./target-new-page.js";
@@ -63,6 +65,8 @@ export async function registerConsole(app: FastifyInstance, deps: ServerDeps): P
     targetNewPage(scope, deps);
     targetEditPage(scope, deps);
     syncsPage(scope, deps);
+    syncNewPage(scope, deps);
+    syncDetailPage(scope, deps);
     scope.get("/console", async (_request, reply) => reply.redirect("/console/consumers", 303));
     scope.get("/console/*", async (request) => {
       throw notFound("console page", request.url.split("?")[0] ?? "");

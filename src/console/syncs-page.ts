@@ -18,7 +18,8 @@ import { qualifiedName } from "../targets/postgres/index.js";
 import { idParam, sendHtml } from "./console-http.js";
 import { type Html, html } from "./html.js";
 import { alert, page } from "./layout.js";
-import { count, sqlBlock } from "./view-helpers.js";
+import { sourceHealth } from "./sync-detail-page.js";
+import { count, healthBadge, sqlBlock, stateBadge } from "./view-helpers.js";
 
 /** A SQL string literal for statements the user copies (standard_conforming_strings on). */
 function sqlText(value: string): string {
@@ -41,6 +42,7 @@ function rowsStay(sync: Sync, consumers: ConsumerView[], collection?: string): H
 }
 
 async function syncCard(deps: ServerDeps, sync: Sync, consumers: ConsumerView[], notice?: Html) {
+  const source = (await deps.sources.views([sync.id])).get(sync.id);
   const perCollection = await recordCounts(deps.pool, sync.id);
   const counts = sync.collections.map((collection) => count(perCollection.get(collection)?.live ?? 0));
   const rows = sync.collections.map(
@@ -54,9 +56,11 @@ async function syncCard(deps: ServerDeps, sync: Sync, consumers: ConsumerView[],
   const names = receiving(sync, consumers).map((c) => c.name);
   return html`<section class="panel" id="sync-${sync.id}" data-sync="${sync.name}">
   ${notice ?? ""}
-  <div class="page-head"><div><h2>${sync.name}</h2><p class="sub">${sync.provider} · <code>${sync.id}</code>${
-    names.length ? html` · forwarded by ${names.join(", ")}` : ""
-  }</p></div>
+  <div class="page-head"><div><h2><a href="/console/syncs/${sync.id}">${sync.name}</a></h2><p class="sub" data-source-state="${source?.state ?? "pushed"}">${
+    source
+      ? html`${stateBadge(source.state)} ${healthBadge(sourceHealth(source).status)} pulled from ${sync.provider}`
+      : html`${sync.provider}, pushed`
+  } · <code>${sync.id}</code>${names.length ? html` · forwarded by ${names.join(", ")}` : ""}</p></div>
   <button class="danger small" hx-post="/console/syncs/${sync.id}/delete" hx-target="#sync-${sync.id}" hx-swap="outerHTML"
     hx-confirm="Delete sync “${sync.name}” and its stream? Rows already in your targets stay.">Delete sync</button></div>
   ${sync.collections.length ? html`<table><thead><tr><th>Collection</th><th class="num">Records</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : html`<p class="muted">No collection yet.</p>`}
@@ -68,8 +72,9 @@ export function syncsPage(app: FastifyInstance, deps: ServerDeps): void {
     const [syncs, consumers] = await Promise.all([listSyncs(deps.pool), deps.consumers.list()]);
     const cards = await Promise.all(syncs.map((s) => syncCard(deps, s, consumers)));
     const body = html`<div class="page-head"><div><h1>Syncs</h1>
-  <p class="sub">Accounts of API providers whose records stream into Sequin. Removing a sync or a collection stops forwarding it; rows already in your targets stay.</p></div></div>
-${cards.length ? cards : html`<div class="panel empty">No sync yet: create one with <code>POST /v1/syncs</code>, or try <code>sequin demo</code>.</div>`}`;
+  <p class="sub">Accounts of API providers whose records stream into Sequin. Removing a sync or a collection stops forwarding it; rows already in your targets stay.</p></div>
+  <a class="button" href="/console/syncs/new">Add sync</a></div>
+${cards.length ? cards : html`<div class="panel empty">No sync yet: <a href="/console/syncs/new">add one</a> (Sequin pulls Stripe by itself; other providers' records you push), or try <code>sequin demo</code>.</div>`}`;
     return sendHtml(reply, page({ title: "Syncs", section: "syncs", body }));
   });
 

@@ -16,6 +16,7 @@ import {
   newSyncSchema,
   recordLookupQuerySchema,
   removeCollection,
+  type Sync,
   streamRecordSchema,
   syncPatchSchema,
   syncSchema,
@@ -30,7 +31,7 @@ const collectionParamsSchema = z.object({
 });
 
 /** A new sync may carry a source: the service then pulls the provider's API into the stream itself. */
-const newSyncBodySchema = z.strictObject({
+export const newSyncBodySchema = z.strictObject({
   ...newSyncSchema.shape,
   source: sourceInputSchema
     .optional()
@@ -41,6 +42,43 @@ const newSyncBodySchema = z.strictObject({
 const syncViewSchema = z
   .object({ ...syncSchema.shape, source: sourceViewSchema.optional() })
   .meta({ id: "Sync" });
+
+export type NewSyncBody = z.infer<typeof newSyncBodySchema>;
+
+/** The worker (when this process runs one) picks a change up now instead of at its next tick. */
+function pokeSources(deps: ServerDeps): void {
+  deps.sourceWorker?.poke().catch(() => {});
+}
+
+/**
+ * Creates a sync, with its source when it has one (the credential tried first): the API's POST /v1/syncs
+ * and the console's add-sync form both come here.
+ */
+export async function createSyncFromBody(deps: ServerDeps, body: NewSyncBody): Promise<Sync> {
+  const { source, ...fields } = body;
+  if (!source) return createSync(deps.pool, fields);
+  const prepared = await deps.sources.prepare(fields.provider, fields.collections, source);
+  const sync = await withTransaction(deps.pool, async (client) => {
+    const created = await createSync(client, { ...fields, collections: prepared.collections });
+    await deps.sources.insert(client, created.id, prepared);
+    return created;
+  });
+  pokeSources(deps);
+  return sync;
+}
+
+/** Pause, resume or read everything again: the API's POST /v1/syncs/{id}/… and the console's buttons. */
+export async function syncSourceAction(
+  deps: ServerDeps,
+  id: string,
+  action: "pause" | "resume" | "backfill",
+): Promise<Sync> {
+  const sync = await getSync(deps.pool, id);
+  if (action === "backfill") await deps.sources.rebackfill(id);
+  else await deps.sources.setDesired(id, action === "pause" ? "paused" : "active");
+  pokeSources(deps);
+  return sync;
+}
 
 export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
   const { pool, metrics, sources } = deps;
@@ -55,10 +93,6 @@ export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
     });
   };
   const withSource = async <S extends { id: string }>(sync: S) => (await withSources([sync]))[0]!;
-  /** The worker (when this process runs one) picks a change up now instead of at its next tick. */
-  const pokeSources = () => {
-    deps.sourceWorker?.poke().catch(() => {});
-  };
 
   app.post(
     "/v1/syncs",
@@ -73,18 +107,8 @@ export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
         response: { 201: syncViewSchema, ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const { source, ...fields } = request.body;
-      if (!source) return reply.code(201).send(await withSource(await createSync(pool, fields)));
-      const prepared = await sources.prepare(fields.provider, fields.collections, source);
-      const sync = await withTransaction(pool, async (client) => {
-        const created = await createSync(client, { ...fields, collections: prepared.collections });
-        await sources.insert(client, created.id, prepared);
-        return created;
-      });
-      pokeSources();
-      return reply.code(201).send(await withSource(sync));
-    },
+    async (request, reply) =>
+      reply.code(201).send(await withSource(await createSyncFromBody(deps, request.body))),
   );
 
   app.get(
@@ -180,11 +204,7 @@ export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
         },
       },
       async (request, reply) => {
-        const id = request.params.id;
-        const sync = await getSync(pool, id);
-        if (action === "backfill") await sources.rebackfill(id);
-        else await sources.setDesired(id, action === "pause" ? "paused" : "active");
-        pokeSources();
+        const sync = await syncSourceAction(deps, request.params.id, action);
         return reply.code(action === "backfill" ? 202 : 200).send(await withSource(sync));
       },
     );
