@@ -2,8 +2,9 @@
  * Exit statuses, one rule for every command (the README's table lists them per command):
  *
  *   0  done
- *   1  the command's documented negative outcome (`status`: some consumer is unhealthy; `config apply`: the
- *      server refused a change; `demo`: the demo failed; `start`: the service could not start or run)
+ *   1  the command's documented negative outcome (`status`: some consumer or sync is unhealthy; `config
+ *      apply`: the server refused a change; `demo`: the demo failed; `start`: the service could not start or
+ *      run)
  *   2  usage, configuration or connection errors: an unknown option, a missing or invalid option, an invalid
  *      environment variable or config file, no token or a refused one, a server or store that cannot be
  *      reached

@@ -47,23 +47,31 @@ export function isUnhealthy(consumer: ConsumerStatus): boolean {
   return consumer.health.status === "unhealthy";
 }
 
-export function statusTable(consumers: ConsumerStatus[]): string {
-  if (consumers.length === 0) return "no consumers\n";
-  const cells = consumers.map((c) => columns.map((column) => column.value(c)));
-  const widths = columns.map((column, i) =>
-    Math.max(column.title.length, ...cells.map((row) => row[i]!.length)),
-  );
+/** Columns padded to their widest cell (right-aligned where asked), the last one unpadded. */
+export function formatTable(titles: string[], right: boolean[], rows: string[][]): string {
+  const widths = titles.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (values: string[]) =>
     values
       .map((value, i) => {
-        if (i === columns.length - 1) return value;
-        return columns[i]!.right ? value.padStart(widths[i]!) : value.padEnd(widths[i]!);
+        if (i === titles.length - 1) return value;
+        return right[i] ? value.padStart(widths[i]!) : value.padEnd(widths[i]!);
       })
       .join("  ")
       .trimEnd();
+  return `${[line(titles), ...rows.map(line)].join("\n")}\n`;
+}
+
+export function statusTable(consumers: ConsumerStatus[]): string {
+  if (consumers.length === 0) return "no consumers\n";
+  const cells = consumers.map((c) => columns.map((column) => column.value(c)));
+  const table = formatTable(
+    columns.map((c) => c.title),
+    columns.map((c) => c.right === true),
+    cells,
+  );
   const unhealthy = consumers.filter(isUnhealthy).length;
   const idle = consumers.filter((c) => notStarted(c) && !isUnhealthy(c)).length;
   const healthy = consumers.length - unhealthy - idle;
   const summary = `${plural(consumers.length, "consumer")}: ${healthy} healthy, ${unhealthy} unhealthy${idle > 0 ? `, ${idle} not started` : ""}`;
-  return `${[line(columns.map((c) => c.title)), ...cells.map(line)].join("\n")}\n\n${summary}\n`;
+  return `${table}\n${summary}\n`;
 }

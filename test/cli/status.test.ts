@@ -91,11 +91,23 @@ test("status: every consumer healthy → a table and exit 0; --json prints the A
   );
   assert.ok(lines.some((l) => /^doomed\s+live\s+healthy\b/.test(l)));
   assert.match(status.stdout, /2 consumers: 2 healthy, 0 unhealthy/);
+  // the syncs follow: one whose records are pushed has no source to show, and is not unhealthy
+  assert.ok(
+    lines.some((l) =>
+      /^status-sync\s+hubspot\s+-\s+-\s+-\s+-\s+-\s+No source: records are pushed to it\.$/.test(l),
+    ),
+    status.stdout,
+  );
+  assert.match(status.stdout, /^1 sync: 0 unhealthy, 1 without a source$/m);
 
   const json = await runSequin(["status", "--json"], env);
   assert.equal(json.code, 0, json.stderr);
   const body = JSON.parse(json.stdout);
   assert.deepEqual(body.data.map((c: { name: string }) => c.name).sort(), ["doomed", "steady"]);
+  assert.deepEqual(
+    body.syncs.map((s: { name: string }) => s.name),
+    ["status-sync"],
+  );
   assert.ok(!json.stdout.includes(target.password));
 });
 
