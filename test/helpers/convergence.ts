@@ -69,10 +69,12 @@ export async function startWorkerProcess(
   storeUrl: string,
   vaultKey: Buffer,
   env: Record<string, string> = {},
+  /** The fixture to run: consumers by default, or `source-worker-process.ts` */
+  fixture = "consumer-worker-process.ts",
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(import.meta.dirname, "../fixtures/consumer-worker-process.ts")],
+    ["--import", "tsx", join(import.meta.dirname, "../fixtures", fixture)],
     {
       env: {
         ...process.env,
