@@ -241,3 +241,39 @@ test("a provider without a built-in source is added as a pushed sync", async () 
   await page.locator('#sync-live tr[data-collection="deals"]').waitFor();
   assertNoErrors();
 });
+
+test("a key revoked later: the sync page shows it failing, unhealthy, Stripe's reason and since when", async () => {
+  const key = emulator.createKey();
+  const created = await api.request("POST", "/v1/syncs", {
+    body: {
+      name: "stripe-revoked-later",
+      provider: "stripe",
+      collections: ["customer"],
+      source: { credentials: { api_key: key }, base_url: baseUrl, poll_interval_seconds: 0.25 },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const { page, assertNoErrors } = await openPage(browser, api.url);
+  await signIn(page, api.token);
+  await page.goto(`/console/syncs/${created.body.id}`);
+  await page.locator('#sync-status [data-state="live"]').waitFor({ timeout: 20_000 });
+  await page.locator('[data-last-error="no"]').waitFor();
+
+  emulator.revokeKey(key);
+  await page.locator('#sync-status [data-state="failing"]').waitFor({ timeout: 20_000 });
+  await page.locator('#sync-status [data-health="unhealthy"]').waitFor();
+  const lastError = page.locator('[data-last-error="yes"]');
+  await lastError.filter({ hasText: "Invalid API Key provided" }).waitFor();
+  const since = (await lastError.locator('[data-fact="failing-since"]').textContent()) ?? "";
+  const failingSince = (await api.request("GET", `/v1/syncs/${created.body.id}`)).body.source.failing_since;
+  assert.ok(failingSince, "the service says since when");
+  assert.ok(since.startsWith(failingSince), `"${since}" starts with ${failingSince}`);
+  assert.doesNotMatch(await page.content(), new RegExp(key), "the key is never shown");
+  await screenshot(page, "sync-failing");
+
+  await page.getByRole("link", { name: "Syncs", exact: true }).click();
+  await page
+    .locator(`#sync-${created.body.id} [data-source-state="failing"] [data-health="unhealthy"]`)
+    .waitFor();
+  assertNoErrors();
+});
