@@ -15,17 +15,6 @@ import { type Html, html } from "./html.js";
 import { alert, page } from "./layout.js";
 import { ago, count, healthBadge, stateBadge } from "./view-helpers.js";
 
-/** The source's health as the service reports it; from its state where a service does not report one. */
-export function sourceHealth(source: SourceView): {
-  status: "healthy" | "unhealthy";
-  notes: string[];
-  checks: { name: string; status: "healthy" | "unhealthy"; error?: string }[];
-} {
-  const reported = (source as { health?: ReturnType<typeof sourceHealth> }).health;
-  if (reported) return reported;
-  return { status: source.state === "failing" ? "unhealthy" : "healthy", notes: [], checks: [] };
-}
-
 const checkLabels: Record<string, string> = {
   credential: "Credential accepted",
   provider: "Provider answering",
@@ -79,7 +68,7 @@ function collectionsTable(source: SourceView, now: number) {
 
 function errorPanel(source: SourceView, now: number) {
   const e = source.last_error;
-  const health = sourceHealth(source);
+  const health = source.health;
   return html`<div class="grid">
 <section class="panel" data-health-panel="${health.status}">
   <h2>Health</h2>
@@ -120,7 +109,7 @@ async function workerLabel(deps: ServerDeps, workerId: string | null): Promise<H
 
 async function sourcedView(deps: ServerDeps, sync: Sync, source: SourceView) {
   const now = Date.now();
-  const health = sourceHealth(source);
+  const health = source.health;
   return html`<div id="sync-live" hx-get="/console/syncs/${sync.id}/live" hx-trigger="every 2s" hx-swap="outerHTML" hx-sync="this:drop">
 <div class="page-head">
   <div><h1>${sync.name}</h1>

@@ -18,7 +18,6 @@ import { qualifiedName } from "../targets/postgres/index.js";
 import { idParam, sendHtml } from "./console-http.js";
 import { type Html, html } from "./html.js";
 import { alert, page } from "./layout.js";
-import { sourceHealth } from "./sync-detail-page.js";
 import { count, healthBadge, sqlBlock, stateBadge } from "./view-helpers.js";
 
 /** A SQL string literal for statements the user copies (standard_conforming_strings on). */
@@ -58,7 +57,7 @@ async function syncCard(deps: ServerDeps, sync: Sync, consumers: ConsumerView[],
   ${notice ?? ""}
   <div class="page-head"><div><h2><a href="/console/syncs/${sync.id}">${sync.name}</a></h2><p class="sub" data-source-state="${source?.state ?? "pushed"}">${
     source
-      ? html`${stateBadge(source.state)} ${healthBadge(sourceHealth(source).status)} pulled from ${sync.provider}`
+      ? html`${stateBadge(source.state)} ${healthBadge(source.health.status)} pulled from ${sync.provider}`
       : html`${sync.provider}, pushed`
   } · <code>${sync.id}</code>${names.length ? html` · forwarded by ${names.join(", ")}` : ""}</p></div>
   <button class="danger small" hx-post="/console/syncs/${sync.id}/delete" hx-target="#sync-${sync.id}" hx-swap="outerHTML"
