@@ -10,6 +10,13 @@ export {
 export type { Source, SourceKind } from "./source.js";
 export { type SyncCheckName, syncFix, syncHealth } from "./source-health.js";
 export { sourceFactories } from "./source-kinds.js";
-export { type SourceInput, type SourceView, sourceInputSchema, sourceViewSchema } from "./source-schemas.js";
+export {
+  type SourceInput,
+  type SourcePatch,
+  type SourceView,
+  sourceInputSchema,
+  sourcePatchSchema,
+  sourceViewSchema,
+} from "./source-schemas.js";
 export { defaultSourceWorkerOptions, SourceWorker, type SourceWorkerOptions } from "./source-worker.js";
 export { type PreparedSource, Sources, type SyncStatistics } from "./sources.js";

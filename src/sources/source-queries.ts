@@ -3,7 +3,7 @@
  * fenced by its lease (kind "source"): a worker that lost the sync writes nothing.
  */
 import type { Queryable } from "../db/queryable.js";
-import { fenceHolds } from "../work/index.js";
+import { bumpFenceSql, fenceHolds } from "../work/index.js";
 
 const fenced = fenceHolds("source", "$1", "$2");
 
@@ -307,4 +307,30 @@ export async function selectSourceStatistics(db: Queryable): Promise<SourceStati
      order by y.inserted_at, y.id`,
   );
   return rows;
+}
+
+/**
+ * A sync's source changed (credential, address, allotment, poll interval, settings): the error is cleared
+ * (the new settings are tried afresh) and the lease's fence moves on, so the runner restarts with them.
+ */
+export async function updateSourceRow(
+  db: Queryable,
+  p: {
+    syncId: string;
+    credentialsEncrypted: Buffer;
+    settings: Record<string, unknown>;
+    baseUrl: string;
+    maxRequestsPerSecond: number;
+    pollIntervalSeconds: number;
+  },
+): Promise<boolean> {
+  const result = await db.query(
+    `with bumped as (${bumpFenceSql("source", "$1")})
+     update sequin_sources set credentials_encrypted = $2, settings = $3, base_url = $4,
+       max_requests_per_second = $5, poll_interval_seconds = $6, last_error = null, failing_since = null,
+       updated_at = now()
+     where sync_id = $1`,
+    [p.syncId, p.credentialsEncrypted, p.settings, p.baseUrl, p.maxRequestsPerSecond, p.pollIntervalSeconds],
+  );
+  return result.rowCount === 1;
 }

@@ -33,6 +33,11 @@ export const sourceInputSchema = z
 
 export type SourceInput = z.infer<typeof sourceInputSchema>;
 
+/** A change to a sync's source: any field of it; a new credential (or address) is tried before it is saved. */
+export const sourcePatchSchema = sourceInputSchema.partial().meta({ id: "SourcePatch" });
+
+export type SourcePatch = z.infer<typeof sourcePatchSchema>;
+
 const sourceErrorSchema = z.object({
   kind: z.string().describe("refused | unavailable | invalid_answer | invalid_record"),
   message: z.string(),

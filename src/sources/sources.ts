@@ -24,8 +24,9 @@ import {
   selectSources,
   setSourceDesired,
   startRebackfill,
+  updateSourceRow,
 } from "./source-queries.js";
-import type { SourceInput, SourceView } from "./source-schemas.js";
+import type { SourceInput, SourcePatch, SourceView } from "./source-schemas.js";
 
 /** A sourced sync's health and counters, as health rounds, alerts and metrics read them. */
 export interface SyncStatistics {
@@ -111,6 +112,44 @@ export class Sources {
     };
     await this.tryCredential(factory, prepared, input.credentials);
     return prepared;
+  }
+
+  /**
+   * Changes a sync's source. A new credential or address is tried first (a refusal changes nothing); the
+   * runner restarts with the new settings, its error cleared, from where it stood.
+   */
+  async update(syncId: string, patch: SourcePatch): Promise<void> {
+    const [row] = await selectSources(this.deps.pool, [syncId]);
+    if (!row)
+      throw validationError({
+        source: ["this sync has no source: its records are pushed; create a new sync with a source to pull"],
+      });
+    const factory = sourceFactories.get(row.provider)!;
+    const kind = factory.kind;
+    const credentials =
+      patch.credentials ??
+      (JSON.parse(this.deps.vault.decrypt(row.credentials_encrypted)) as Record<string, unknown>);
+    const problems: Record<string, string[]> = {};
+    for (const [field, message] of Object.entries(kind.checkCredentials(credentials)))
+      problems[`source.credentials.${field}`] = [message];
+    const rate = patch.max_requests_per_second ?? row.max_requests_per_second;
+    if (rate > kind.maxRequestsPerSecond)
+      problems["source.max_requests_per_second"] = [
+        `must be at most ${kind.maxRequestsPerSecond}: ${row.provider}'s own limit`,
+      ];
+    if (Object.keys(problems).length > 0) throw validationError(problems);
+    const prepared: PreparedSource = {
+      provider: row.provider,
+      collections: row.collections,
+      credentialsEncrypted: this.deps.vault.encrypt(JSON.stringify(credentials)),
+      settings: patch.settings ?? row.settings,
+      baseUrl: patch.base_url ?? row.base_url,
+      maxRequestsPerSecond: rate,
+      pollIntervalSeconds: patch.poll_interval_seconds ?? row.poll_interval_seconds,
+    };
+    if (patch.credentials !== undefined || patch.base_url !== undefined)
+      await this.tryCredential(factory, prepared, credentials);
+    await updateSourceRow(this.deps.pool, { syncId, ...prepared });
   }
 
   /** Saves a prepared source for a sync just created (in the caller's transaction). */

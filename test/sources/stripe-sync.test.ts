@@ -225,7 +225,7 @@ test("paused past Stripe's 30-day event horizon: resumed, it reads everything ag
   assert.deepEqual(rows, [{ deleted: true }, { deleted: true }]);
 });
 
-test("a key revoked later: the sync is failing, says why, alerts once, and does not storm Stripe", async () => {
+test("a key revoked later: failing, one alert, no storm; a new key through PATCH: live again, one recovery", async () => {
   const key = emulator.createKey();
   const created = await createStripeSync("stripe-revoked-later", key);
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -257,6 +257,30 @@ test("a key revoked later: the sync is failing, says why, alerts once, and does 
     webhook.received.filter((r) => r.json.entity.kind === "sync" && r.json.entity.id === syncId).length,
     1,
   );
+
+  // a new key: refused ones change nothing; an accepted one is saved and the sync recovers, alerting once
+  const stillRevoked = await api.request("PATCH", `/v1/syncs/${syncId}`, {
+    body: { source: { credentials: { api_key: key } } },
+  });
+  assert.equal(stillRevoked.status, 422);
+  assert.equal(stillRevoked.body.code, "provider_refused");
+  const fresh = emulator.createKey();
+  const patched = await api.request("PATCH", `/v1/syncs/${syncId}`, {
+    body: { source: { credentials: { api_key: fresh }, poll_interval_seconds: 0.3 } },
+  });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal(patched.body.source.poll_interval_seconds, 0.3);
+  emulator.create("customers", { email: "after-the-new-key@example.com" });
+  await waitConverged(syncId, "the sync with its new key");
+  await waitFor(
+    "live again",
+    async () => (await api.request("GET", `/v1/syncs/${syncId}`)).body.source.state === "live",
+  );
+  const recovered = await waitFor("the recovery alert", () =>
+    webhook.received.find((r) => r.json.entity.id === syncId && r.json.event === "sync.recovered"),
+  );
+  assert.equal(recovered.json.entity.status, "healthy");
+  assert.ok(emulator.requests.some((r) => r.key === fresh && r.status === 200));
 });
 
 test("live latency at the default poll interval: a change reaches the stream in p50 < 1 s, p99 < 2 s", async () => {

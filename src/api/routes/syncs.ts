@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { withTransaction } from "../../db/transaction.js";
-import { sourceInputSchema, sourceViewSchema } from "../../sources/index.js";
+import { sourceInputSchema, sourcePatchSchema, sourceViewSchema } from "../../sources/index.js";
 import {
   createSync,
   deleteSync,
@@ -36,6 +36,11 @@ export const newSyncBodySchema = z.strictObject({
   source: sourceInputSchema
     .optional()
     .describe("pull the provider's API (stripe); without it, records are pushed through /records"),
+});
+
+const syncPatchBodySchema = z.strictObject({
+  ...syncPatchSchema.shape,
+  source: sourcePatchSchema.optional().describe("change the sync's source: any of its fields"),
 });
 
 /** A sync as the API shows it: with its source (credentials never shown) when the service pulls it. */
@@ -144,13 +149,24 @@ export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
       schema: {
         tags,
         operationId: "updateSync",
-        summary: "Change a sync's name, collections, external id or metadata",
+        summary: "Change a sync's name, collections, external id, metadata or source",
+        description:
+          "A new credential or base_url in `source` is tried first: a refusal is 422 provider_refused and changes nothing.",
         params: idParamsSchema,
-        body: syncPatchSchema,
+        body: syncPatchBodySchema,
         response: { 200: syncViewSchema, ...errorResponses },
       },
     },
-    async (request) => withSource(await updateSync(pool, request.params.id, request.body)),
+    async (request) => {
+      const { source, ...fields } = request.body;
+      const id = request.params.id;
+      if (source) {
+        await getSync(pool, id);
+        await sources.update(id, source);
+        pokeSources(deps);
+      }
+      return withSource(await updateSync(pool, id, fields));
+    },
   );
 
   app.delete(
