@@ -46,7 +46,7 @@ export function planText(plan: Plan): string {
       );
     }
   }
-  if (plan.notes.length > 0) {
+  if (plan.notes) {
     if (lines.length > 0) lines.push("");
     for (const note of plan.notes) lines.push(`  note: ${note}`);
   }

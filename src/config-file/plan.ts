@@ -46,8 +46,11 @@ export interface Plan {
   /** On the server, not in the file: left alone unless pruning. */
   unmanaged: { kind: ResourceKind; name: string }[];
   summary: { create: number; update: number; delete: number };
-  /** What the plan cannot do, said rather than silently skipped (e.g. sending a source's new credential). */
-  notes: string[];
+  /**
+   * What the plan cannot do, said rather than silently skipped (e.g. sending a source's new credential);
+   * left out when there is nothing to say.
+   */
+  notes?: string[];
 }
 
 export interface PlanOptions {
@@ -418,6 +421,6 @@ export function planChanges(loaded: LoadedConfig, state: ServerState, options: P
     actions,
     unmanaged,
     summary: { create: count("create"), update: count("update"), delete: count("delete") },
-    notes,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
