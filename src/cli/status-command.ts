@@ -44,7 +44,7 @@ export function statusCommand(): Command {
         "A consumer not started yet is listed as `not started`, with the changes waiting for it; it is not\n" +
         "unhealthy (nothing runs that could fail or fall behind), so it does not make the exit status 1.\n" +
         "A sync that pulls its provider shows its source (backfilling, live, paused, failing) and each\n" +
-        "collection's records and backfill; a failing one is unhealthy, a paused one is not.\n" +
+        "collection's records and backfill; a failing one is unhealthy (being paused alone is not).\n" +
         "Exit status: 0 no consumer or sync unhealthy, 1 some consumer or sync unhealthy, 2 usage error,\n" +
         "invalid environment, no or refused token, server unreachable.",
     )

@@ -6,7 +6,7 @@
  *
  * A sourced sync is unhealthy when it is failing (the provider refuses the credential, cannot be asked, or
  * an object is refused) or when its health says so (e.g. changes not polled for a long while): it makes
- * `sequin status` exit 1, as an unhealthy consumer does. A paused one is not: it was asked to stop.
+ * `sequin status` exit 1, as an unhealthy consumer does. Being paused alone is not unhealthy: it was asked.
  */
 import { plural } from "../plural.js";
 import { formatTable } from "./status-table.js";

@@ -203,6 +203,23 @@ test("status shows each sync with its source and collections; a failing source m
   assert.equal(stripe.source.state, "live");
   assert.ok(!json.stdout.includes(emulator.apiKey));
 
+  // paused: shown as such, and not unhealthy
+  const acme = await syncNamed("acme-stripe");
+  assert.equal((await api.request("POST", `/v1/syncs/${acme.id}/pause`)).status, 200);
+  await waitFor(
+    "the source to be paused",
+    async () => (await syncNamed("acme-stripe")).source.state === "paused",
+  );
+  const paused = await runSequin(["status"], env);
+  assert.equal(paused.code, 0, `${paused.stdout}${paused.stderr}`);
+  const pausedLine = paused.stdout.split("\n").find((l) => l.startsWith("acme-stripe"));
+  assert.match(
+    pausedLine ?? paused.stdout,
+    /^acme-stripe\s+stripe\s+paused\s+7\s.*Paused: the provider is not asked/,
+  );
+  assert.match(paused.stdout, /^2 syncs: 1 paused, 0 unhealthy, 1 without a source$/m);
+  assert.equal((await api.request("POST", `/v1/syncs/${acme.id}/resume`)).status, 200);
+
   // a key revoked while the sync runs: the source fails on its next poll
   const key = emulator.createKey();
   const failing = await writeConfig("failing.yaml", `syncs:\n${syncYaml("doomed-stripe", "${DOOMED_KEY}")}`);
