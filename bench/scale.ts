@@ -3,7 +3,9 @@
  * and 5M records by default), the same fixed-size work is measured in a store that holds that many
  * records, and compared with the first (smallest) size in the same run:
  *
- *   ingest      a new sync of `--probe` records (default 100,000), ingested in 10,000-record calls
+ *   ingest      a new sync of `--probe` records (default 100,000), ingested in 10,000-record calls, with
+ *               the WAL it wrote (bytes and full-page images per record: what a key index that outgrew the
+ *               cache costs, whatever else runs on the machine)
  *   raw COPY    that sync's rows, exported as COPY text (untimed), `COPY … FROM STDIN` into an empty table
  *   backfill    a fresh consumer of that sync, from start() until its position reaches the head
  *   live lag    50 records every 50 ms (1,000 rec/s) into that consumer, for `--lag-seconds`; p99 of the
@@ -75,6 +77,8 @@ function parseFlags(argv: string[]): Flags {
 interface Stage {
   size: number;
   ingest: number;
+  walBytesPerRecord: number;
+  pageImagesPerRecord: number;
   copy: number;
   backfill: number;
   lagP50: number;
@@ -85,6 +89,19 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+interface WalCounters {
+  bytes: number;
+  fpi: number;
+}
+
+/** The store server's WAL counters (the whole server: nothing else writes to it while a phase runs). */
+async function walCounters(bench: ConsumerBench): Promise<WalCounters> {
+  const { rows } = await bench.store.query<{ bytes: string; fpi: string }>(
+    "select wal_bytes::text as bytes, wal_fpi::text as fpi from pg_stat_wal",
+  );
+  return { bytes: Number(rows[0]!.bytes), fpi: Number(rows[0]!.fpi) };
 }
 
 async function storeRecords(bench: ConsumerBench): Promise<number> {
@@ -119,6 +136,9 @@ async function growTo(
 async function measureAt(bench: ConsumerBench, size: number, flags: Flags, index: number): Promise<Stage> {
   const probe = await createBenchSync(bench, `probe-${index}`, `probe-${index}`);
   const filter = { sync_id: probe };
+  // the filler's writes (checkpoint, autovacuum) must not overlap the timed ingest
+  await settle(bench);
+  const walBefore = await walCounters(bench);
   const ingestSeconds = await seconds(() =>
     ingestAll(
       bench.store,
@@ -130,6 +150,7 @@ async function measureAt(bench: ConsumerBench, size: number, flags: Flags, index
       }),
     ),
   );
+  const walAfter = await walCounters(bench);
   await settle(bench);
 
   const file = await exportLiveRows(bench, probe);
@@ -159,6 +180,8 @@ async function measureAt(bench: ConsumerBench, size: number, flags: Flags, index
   return {
     size,
     ingest: flags.probe / ingestSeconds,
+    walBytesPerRecord: (walAfter.bytes - walBefore.bytes) / flags.probe,
+    pageImagesPerRecord: (walAfter.fpi - walBefore.fpi) / flags.probe,
     copy: flags.probe / copySeconds,
     backfill: flags.probe / backfillSeconds,
     lagP50: quantile(lag.visible, 0.5),
@@ -183,7 +206,7 @@ async function main(): Promise<number> {
       const stage = await measureAt(bench, size, flags, index);
       stages.push(stage);
       console.log(
-        `  at ${size.toLocaleString("en-US")} records: ingest ${rate(stage.ingest)} rec/s, raw COPY ${rate(stage.copy)}, backfill ${rate(stage.backfill)} (${(stage.backfill / stage.copy).toFixed(2)}× COPY), live lag p99 ${stage.lagP99.toFixed(0)} ms`,
+        `  at ${size.toLocaleString("en-US")} records: ingest ${rate(stage.ingest)} rec/s (WAL ${stage.walBytesPerRecord.toFixed(0)} bytes and ${stage.pageImagesPerRecord.toFixed(3)} page images per record), raw COPY ${rate(stage.copy)}, backfill ${rate(stage.backfill)} (${(stage.backfill / stage.copy).toFixed(2)}× COPY), live lag p99 ${stage.lagP99.toFixed(0)} ms`,
       );
     }
     const base = stages[0]!;
@@ -193,6 +216,8 @@ async function main(): Promise<number> {
         "store records",
         "ingest rec/s",
         "vs first",
+        "WAL B/rec",
+        "page images/rec",
         "backfill rec/s",
         "× raw COPY",
         "vs first",
@@ -203,6 +228,8 @@ async function main(): Promise<number> {
         s.size.toLocaleString("en-US"),
         rate(s.ingest),
         (s.ingest / base.ingest).toFixed(2),
+        s.walBytesPerRecord.toFixed(0),
+        s.pageImagesPerRecord.toFixed(3),
         rate(s.backfill),
         (s.backfill / s.copy).toFixed(2),
         (s.backfill / base.backfill).toFixed(2),
