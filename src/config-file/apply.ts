@@ -81,9 +81,23 @@ class Applier {
       this.syncIds.set(made.name, made.id);
       return;
     }
-    // plan refuses a change of source, and the API cannot take one: never sent on an update
-    const { name: _name, provider: _provider, source: _source, ...patch } = sync;
-    await this.api.request("PATCH", `/v1/syncs/${current!.id}`, defined(patch));
+    const { name: _name, provider: _provider, source, ...fields } = sync;
+    const patch: Record<string, unknown> = defined(fields);
+    const sourceChanges = action.changes.filter((c) => c.field.startsWith("source."));
+    if (source && sourceChanges.length > 0) {
+      // only what changed: a new address or credential is tried by the server before it is saved
+      const changed = (field: string) => sourceChanges.some((c) => c.field === `source.${field}`);
+      patch.source = defined({
+        credentials: sourceChanges.some((c) => c.secret) ? source.credentials : undefined,
+        base_url: changed("base_url") ? source.base_url : undefined,
+        max_requests_per_second: changed("max_requests_per_second")
+          ? source.max_requests_per_second
+          : undefined,
+        poll_interval_seconds: changed("poll_interval_seconds") ? source.poll_interval_seconds : undefined,
+        settings: source.settings,
+      });
+    }
+    await this.api.request("PATCH", `/v1/syncs/${current!.id}`, patch);
   }
 
   private async target(action: PlannedAction): Promise<void> {

@@ -46,10 +46,6 @@ export function planText(plan: Plan): string {
       );
     }
   }
-  if (plan.notes) {
-    if (lines.length > 0) lines.push("");
-    for (const note of plan.notes) lines.push(`  note: ${note}`);
-  }
   if (plan.actions.length === 0) lines.push("No changes: the server matches the file.");
   if (lines.length > 0) lines.push("");
   lines.push(summaryLine(plan));

@@ -7,10 +7,10 @@
  * - Resources the file does not name are unmanaged: reported and left alone, deleted only with `prune`.
  * - Secrets cannot be compared (the API never returns them): a target's password is sent when the target is
  *   created, when its connection changes (a new host wants its own password), and with `updateSecrets`.
- * - A sync's source is sent when the sync is created. The API cannot change an existing sync's source yet,
- *   so a file that would (add one, or change its address, allotment or poll interval) is refused at the
- *   line that asks for it rather than planned as a change that would not happen; credentials cannot be
- *   compared, so a new key in the environment is not seen (`updateSecrets` says it cannot be sent).
+ * - A sync's source is sent whole when the sync is created; on an existing sync its address, allotment and
+ *   poll interval are compared like other fields. Its credentials are sent as a target's password is: when
+ *   its address changes (another address usually wants its own key) and with `updateSecrets`. A source
+ *   cannot be added to a sync whose records are pushed: a file asking for one is refused at that line.
  */
 
 import type { ServerState, SyncView } from "../api-client.js";
@@ -46,11 +46,6 @@ export interface Plan {
   /** On the server, not in the file: left alone unless pruning. */
   unmanaged: { kind: ResourceKind; name: string }[];
   summary: { create: number; update: number; delete: number };
-  /**
-   * What the plan cannot do, said rather than silently skipped (e.g. sending a source's new credential);
-   * left out when there is nothing to say.
-   */
-  notes?: string[];
 }
 
 export interface PlanOptions {
@@ -135,27 +130,57 @@ function sourceFields(source: NonNullable<SyncEntry["source"]>): Fields {
   };
 }
 
-function createdSource(sync: SyncEntry, refs: CredentialRefs | undefined): FieldChange[] {
-  if (!sync.source) return [];
-  const credentials = Object.entries(refs ?? {}).map(([field, variable]) =>
+function credentialSecrets(refs: CredentialRefs | undefined): FieldChange[] {
+  return Object.entries(refs ?? {}).map(([field, variable]) =>
     secret(`source.credentials.${field}`, variable),
   );
+}
+
+function createdSource(sync: SyncEntry, refs: CredentialRefs | undefined): FieldChange[] {
+  if (!sync.source) return [];
   return [
-    ...credentials,
+    ...credentialSecrets(refs),
     ...created({ source: { ...sourceFields(sync.source), settings: sync.source.settings } }),
   ];
+}
+
+/** The source's fields the file sets and the server has otherwise; its credentials when they must go too. */
+function changedSource(
+  sync: SyncEntry,
+  current: SyncView,
+  refs: CredentialRefs | undefined,
+  options: PlanOptions,
+): FieldChange[] {
+  if (!sync.source || !current.source) return [];
+  const have = current.source;
+  const changes = diff(
+    { source: sourceFields(sync.source) },
+    {
+      source: {
+        base_url: have.base_url,
+        max_requests_per_second: have.max_requests_per_second,
+        poll_interval_seconds: have.poll_interval_seconds,
+      },
+    },
+  );
+  const moved = changes.some((c) => c.field === "source.base_url");
+  return moved || options.updateSecrets ? [...changes, ...credentialSecrets(refs)] : changes;
 }
 
 function planSync(
   sync: SyncEntry,
   current: SyncView | undefined,
   refs: CredentialRefs | undefined,
+  options: PlanOptions,
 ): PlannedAction | undefined {
   if (!current) {
     const changes = [...created(syncFields(sync)), ...createdSource(sync, refs)];
     return { action: "create", kind: "sync", name: sync.name, changes, notes: [] };
   }
-  const changes = diff(syncFields(sync), syncFields(current as SyncEntry), { sets: ["collections"] });
+  const changes = [
+    ...diff(syncFields(sync), syncFields(current as SyncEntry), { sets: ["collections"] }),
+    ...changedSource(sync, current, refs, options),
+  ];
   if (changes.length === 0) return undefined;
   const dropped = sync.collections ? current.collections.filter((c) => !sync.collections!.includes(c)) : [];
   const notes =
@@ -167,44 +192,22 @@ function planSync(
   return { action: "update", kind: "sync", name: sync.name, changes, notes };
 }
 
-/**
- * The API cannot change an existing sync's source yet: a file asking for one (a source on a sync that has
- * none, or other source fields than the server's) is refused at the line, naming what the server has.
- */
+/** A sync whose records are pushed cannot gain a source (the API refuses it): refused at the file's line. */
 function sourceConflicts(loaded: LoadedConfig, state: ServerState): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const at = (path: (string | number)[], message: string) => {
-    const origin = loaded.origin(path);
-    problems.push({
-      file: origin.file,
-      line: origin.line,
-      column: origin.column,
-      path: formatPath(origin.path),
-      message,
-    });
-  };
-  const renameHint = "or give the sync a new name (and delete the old one with --prune)";
-  loaded.config.syncs.forEach((sync, i) => {
+  return loaded.config.syncs.flatMap((sync, i) => {
     const current = state.syncs.find((s) => s.name === sync.name);
-    if (!current || !sync.source || current.provider !== sync.provider) return;
-    const quoted = JSON.stringify(sync.name);
-    if (!current.source) {
-      at(
-        ["syncs", i, "source"],
-        `the server's sync ${quoted} has no source (its records are pushed): a source cannot be added to an existing sync yet; remove "source" here, ${renameHint}`,
-      );
-      return;
-    }
-    const have = current.source as unknown as Fields;
-    for (const [field, want] of Object.entries(sourceFields(sync.source))) {
-      if (want === undefined || want === have[field]) continue;
-      at(
-        ["syncs", i, "source", field],
-        `the server's sync ${quoted} has source.${field} ${JSON.stringify(have[field])}: an existing sync's source cannot be changed yet; write ${JSON.stringify(have[field])} here, ${renameHint}`,
-      );
-    }
+    if (!current || !sync.source || current.source || current.provider !== sync.provider) return [];
+    const origin = loaded.origin(["syncs", i, "source"]);
+    return [
+      {
+        file: origin.file,
+        line: origin.line,
+        column: origin.column,
+        path: formatPath(origin.path),
+        message: `the server's sync ${JSON.stringify(sync.name)} has no source (its records are pushed): a source cannot be added to it; remove "source" here, or give the sync a new name (and delete the old one with --prune)`,
+      },
+    ];
   });
-  return problems;
 }
 
 // ---- targets
@@ -364,16 +367,10 @@ export function planChanges(loaded: LoadedConfig, state: ServerState, options: P
   conflicts.push(...sourceConflicts(loaded, state));
   if (conflicts.length > 0) throw new ConfigFileError(conflicts);
 
-  const notes: string[] = [];
   for (const sync of config.syncs) {
     const current = state.syncs.find((s) => s.name === sync.name);
-    const action = planSync(sync, current, config.credentialRefs.get(sync.name));
+    const action = planSync(sync, current, config.credentialRefs.get(sync.name), options);
     if (action) actions.push(action);
-    if (options.updateSecrets && current?.source && sync.source) {
-      notes.push(
-        `sync ${JSON.stringify(sync.name)}: its source's credentials are not sent again: an existing sync's source cannot be changed yet`,
-      );
-    }
   }
   for (const target of config.targets) {
     const current = state.targets.find((t) => t.name === target.name);
@@ -421,6 +418,5 @@ export function planChanges(loaded: LoadedConfig, state: ServerState, options: P
     actions,
     unmanaged,
     summary: { create: count("create"), update: count("update"), delete: count("delete") },
-    ...(notes.length > 0 ? { notes } : {}),
   };
 }

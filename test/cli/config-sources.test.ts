@@ -3,8 +3,9 @@
  * Syncs that pull their provider, through the config file and `sequin status`, against the Stripe emulator:
  * a file with a Stripe source applied creates the sync with its source and records arrive; a credential
  * written inline is refused at its line, an unset variable is named; a refused key shows Stripe's reason
- * under the sync's name; export never writes the key and plans back to nothing; status shows the source and
- * its collections, and exits 1 when a source fails.
+ * under the sync's name; export never writes the key and plans back to nothing; a changed source field is
+ * planned and applied; status shows the source and its collections, exits 1 when a source fails, and 0
+ * again once a new key is sent with --update-secrets.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -149,17 +150,19 @@ test("export writes the source with its key as a reference, never the key, and p
 
   const changed = await writeConfig(
     "changed.yaml",
-    exported.stdout.replace("poll_interval_seconds: 0.25", "poll_interval_seconds: 5"),
+    exported.stdout.replace("poll_interval_seconds: 0.25", "poll_interval_seconds: 0.5"),
   );
-  const refusedChange = await runSequin(["config", "plan", "-f", changed], {
-    ...env,
-    ACME_STRIPE_API_KEY: emulator.apiKey,
-  });
-  assert.equal(refusedChange.code, 1);
-  assert.match(
-    refusedChange.stderr,
-    /changed\.yaml:\d+:\d+: syncs\[0\]\.source\.poll_interval_seconds: the server's sync "acme-stripe" has source\.poll_interval_seconds 0\.25: an existing sync's source cannot be changed yet/,
-  );
+  const withKey = { ...env, ACME_STRIPE_API_KEY: emulator.apiKey };
+  const change = await runSequin(["config", "plan", "-f", changed], withKey);
+  assert.equal(change.code, 2, `${change.stdout}${change.stderr}`);
+  assert.match(change.stdout, /^~ update sync "acme-stripe": source\.poll_interval_seconds: 0\.25 → 0\.5$/m);
+  assert.doesNotMatch(change.stdout, /api_key/, "an unchanged address does not send the key");
+  const applied = await runSequin(["config", "apply", "-f", changed], withKey);
+  assert.equal(applied.code, 0, applied.stderr);
+  assert.equal((await syncNamed("acme-stripe")).source.poll_interval_seconds, 0.5);
+  const back = await runSequin(["config", "apply", "-f", file], env);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal((await syncNamed("acme-stripe")).source.poll_interval_seconds, 0.25);
 });
 
 test("status shows each sync with its source and collections; a failing source makes it exit 1", async () => {
@@ -242,4 +245,24 @@ test("status shows each sync with its source and collections; a failing source m
   assert.ok(!down.stdout.includes(key));
   assert.match(down.stdout, /^3 syncs: 1 live, 1 unhealthy, 1 without a source$/m);
   assert.equal((await runSequin(["status", "--json"], env)).code, 1);
+
+  // a new key through the file: --update-secrets sends it, the server tries it, the source runs again
+  const newKey = emulator.createKey();
+  const rotate = await runSequin(["config", "apply", "-f", failing, "--update-secrets"], {
+    ...env,
+    DOOMED_KEY: newKey,
+  });
+  assert.equal(rotate.code, 0, rotate.stderr);
+  assert.match(
+    rotate.stdout,
+    /~ update sync "doomed-stripe": source\.credentials\.api_key: \(secret\) → \$\{DOOMED_KEY\}/,
+  );
+  assert.ok(!rotate.stdout.includes(newKey));
+  await waitFor(
+    "the source to run again",
+    async () => (await syncNamed("doomed-stripe")).source.state === "live",
+  );
+  const up = await runSequin(["status"], env);
+  assert.equal(up.code, 0, `${up.stdout}${up.stderr}`);
+  assert.match(up.stdout, /^3 syncs: 2 live, 0 unhealthy, 1 without a source$/m);
 });

@@ -205,7 +205,6 @@ test("export writes a source with its credential as a reference and plans back t
   assert.match(text, /^ {6}base_url: http:\/\/127\.0\.0\.1:12111$/m);
   const again = planSourced(text);
   assert.deepEqual(again.actions, []);
-  assert.equal(again.notes, undefined);
   // a push sync exports without a source
   assert.doesNotMatch(text.split("- name: acme-stripe")[0]!, /source:/);
 
@@ -222,22 +221,37 @@ test("export writes a source with its credential as a reference and plans back t
   assert.ok(!JSON.stringify(create).includes("sk_test_s3cret"));
 });
 
-test("changing an existing sync's source is refused at its line: the API cannot change a source yet", () => {
+test("an existing sync's source: changed fields are planned, a new address or --update-secrets sends the key; none can be added to a pushed sync", () => {
   const text = exportConfig(sourcedServer());
-  assert.throws(
-    () => planSourced(text.replace("max_requests_per_second: 20", "max_requests_per_second: 10")),
-    /sequin\.yaml:\d+:\d+: syncs\[1\]\.source\.max_requests_per_second: the server's sync "acme-stripe" has source\.max_requests_per_second 20: an existing sync's source cannot be changed yet/,
+  const slower = planSourced(text.replace("max_requests_per_second: 20", "max_requests_per_second: 10"));
+  assert.deepEqual(slower.actions[0]!.changes, [
+    { field: "source.max_requests_per_second", from: 20, to: 10 },
+  ]);
+  assert.match(planText(slower), /~ update sync "acme-stripe": source\.max_requests_per_second: 20 → 10/);
+
+  const moved = planSourced(text.replace("http://127.0.0.1:12111", "https://api.stripe.com"));
+  assert.deepEqual(moved.actions[0]!.changes, [
+    { field: "source.base_url", from: "http://127.0.0.1:12111", to: "https://api.stripe.com" },
+    { field: "source.credentials.api_key", from: null, to: "${ACME_STRIPE_API_KEY}", secret: true },
+  ]);
+
+  const rotated = planSourced(text, sourcedServer(), { updateSecrets: true });
+  const sync = rotated.actions.find((a) => a.kind === "sync")!;
+  assert.equal(sync.name, "acme-stripe");
+  assert.deepEqual(sync.changes, [
+    { field: "source.credentials.api_key", from: null, to: "${ACME_STRIPE_API_KEY}", secret: true },
+  ]);
+  const shown = planText(rotated);
+  assert.match(
+    shown,
+    /~ update sync "acme-stripe": source\.credentials\.api_key: \(secret\) → \$\{ACME_STRIPE_API_KEY\}/,
   );
+  assert.ok(!shown.includes("sk_test_s3cret"));
+
   const pushed = sourcedServer();
   delete pushed.syncs[1]!.source;
   assert.throws(
     () => planSourced(text, pushed),
-    /syncs\[1\]\.source: the server's sync "acme-stripe" has no source \(its records are pushed\): a source cannot be added to an existing sync yet/,
+    /syncs\[1\]\.source: the server's sync "acme-stripe" has no source \(its records are pushed\): a source cannot be added to it/,
   );
-  // a new key cannot be sent: said, not skipped silently
-  const rotated = planSourced(text, sourcedServer(), { updateSecrets: true });
-  assert.deepEqual(rotated.notes, [
-    `sync "acme-stripe": its source's credentials are not sent again: an existing sync's source cannot be changed yet`,
-  ]);
-  assert.match(planText(rotated), /note: sync "acme-stripe": its source's credentials are not sent again/);
 });
