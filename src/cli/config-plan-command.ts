@@ -19,7 +19,7 @@ export function withPlanOptions(command: Command): Command {
     .option("--prune", "also delete syncs, targets and consumers the file does not name", false)
     .option(
       "--update-secrets",
-      "send every target's secrets, e.g. after rotating a password (the API never returns secrets, so a plan cannot see them change)",
+      "send every target's secrets and every sync source's credentials, e.g. after rotating a password or key (the API never returns secrets, so a plan cannot see them change)",
       false,
     );
 }
