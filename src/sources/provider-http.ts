@@ -50,9 +50,14 @@ export class ProviderError extends Error {
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
-    readonly details: { status?: number; code?: string; url?: string } = {},
+    readonly details: { status?: number; code?: string; url?: string; reason?: string } = {},
   ) {
     super(message);
+  }
+
+  /** The provider's own words when it gave some (a refusal's message), else the whole message. */
+  get reason(): string {
+    return this.details.reason ?? this.message;
   }
 }
 
@@ -186,6 +191,7 @@ export class ProviderHttp {
             "refused",
             `${rules.provider} refused ${redactedPath(url)}: ${verdict.message}`,
             {
+              reason: verdict.message,
               ...(answer ? { status: answer.status } : {}),
               ...(verdict.code ? { code: verdict.code } : {}),
               url: redactedPath(url),

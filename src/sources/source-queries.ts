@@ -161,19 +161,24 @@ export async function commitChanges(
   return result.rowCount !== null && result.rowCount > 0;
 }
 
-/** Everything is read again (the change feed's horizon passed, or a user asked): positions start over. */
+/**
+ * Everything is read again (the change feed's horizon passed, or a user asked): positions start over. A
+ * user's request (`restart`) also moves the lease's fence on, so the runner restarts from the new positions.
+ */
 export async function startRebackfill(
   db: Queryable,
-  p: { syncId: string; fence: string; reason: string },
+  p: { syncId: string; fence: string; reason: string; restart?: boolean },
 ): Promise<boolean> {
   const result = await db.query(
     `with source as (
        update sequin_sources set rebackfill = $3, change_cursor = null, updated_at = now()
        where sync_id = $1 and ${fenced} returning sync_id),
-     seen as (delete from sequin_source_seen s using source where s.sync_id = source.sync_id)
+     seen as (delete from sequin_source_seen s using source where s.sync_id = source.sync_id),
+     restarted as (update sequin_leases set fence = fence + 1
+                   where $4 and kind = 'source' and resource_id = (select sync_id from source))
      update sequin_source_collections c set backfill_token = null, backfill_done = false, fetched = 0
      from source where c.sync_id = source.sync_id`,
-    [p.syncId, p.fence, p.reason],
+    [p.syncId, p.fence, p.reason, p.restart === true],
   );
   return result.rowCount !== null && result.rowCount > 0;
 }

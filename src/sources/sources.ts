@@ -263,7 +263,7 @@ export class Sources {
     const fence = rows[0]?.fence;
     if (
       fence === undefined ||
-      !(await startRebackfill(this.deps.pool, { syncId, fence, reason: "asked for" }))
+      !(await startRebackfill(this.deps.pool, { syncId, fence, reason: "asked for", restart: true }))
     )
       throw new SequinError("conflict", "the sync's source is not running: resume it, then ask again");
   }

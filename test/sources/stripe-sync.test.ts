@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
 import {
   busiestWindow,
   DAY_MS,
@@ -189,7 +190,7 @@ test("backfill with changes meanwhile, then live changes and deletes: the stream
   assert.ok(busiestWindow(ours, 1000) <= 20, `busiest second: ${busiestWindow(ours, 1000)}`);
 });
 
-test("paused past Stripe's 30-day event horizon: resumed, it reads everything again and deletes what is gone", async () => {
+test("paused past Stripe's 30-day horizon, or asked to: it reads everything again and deletes what is gone", async () => {
   const key = emulator.createKey();
   const created = await createStripeSync("stripe-horizon", key);
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -223,6 +224,19 @@ test("paused past Stripe's 30-day event horizon: resumed, it reads everything ag
     [syncId, [live[0]!.id, live[1]!.id]],
   );
   assert.deepEqual(rows, [{ deleted: true }, { deleted: true }]);
+
+  // a delete Stripe sent no event for is repaired by reading everything again on request
+  const silent = emulator.all("customers")[0]!.id as string;
+  emulator.remove("customers", silent, { silent: true });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal((await streamOf(api, syncId, "customer")).has(silent), true, "no event: still in the stream");
+  const asked = await api.request("POST", `/v1/syncs/${syncId}/backfill`);
+  assert.equal(asked.status, 202);
+  await waitConverged(syncId, "the re-backfill asked for", 60_000);
+  await waitFor("the re-backfill to end", async () => {
+    const source = (await api.request("GET", `/v1/syncs/${syncId}`)).body.source;
+    return source.rebackfill === null && source.state === "live";
+  });
 });
 
 test("a key revoked later: failing, one alert, no storm; a new key through PATCH: live again, one recovery", async () => {
@@ -328,4 +342,43 @@ test("live latency at the default poll interval: a change reaches the stream in 
   console.log(`stripe live latency: p50 ${p50} ms, p99 ${p99} ms over ${latencies.length} changes`);
   assert.ok(p50 < 1000, `p50 ${p50} ms`);
   assert.ok(p99 < 2000, `p99 ${p99} ms`);
+});
+
+test("Connect: a sync with stripe_account pulls the connected account's objects, and only those", async () => {
+  const account = emulator.connectAccount();
+  const theirs = Array.from({ length: 12 }, (_, i) =>
+    emulator.create("customers", { email: `connected${i}@example.com` }, { account }),
+  );
+  const created = await api.request("POST", "/v1/syncs", {
+    body: {
+      name: "stripe-connected",
+      provider: "stripe",
+      collections: ["customer"],
+      source: {
+        credentials: { api_key: emulator.createKey(), stripe_account: account },
+        base_url: `http://${emulator.host}:${emulator.port}`,
+        poll_interval_seconds: 0.25,
+      },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const syncId = created.body.id as string;
+  emulator.update(
+    "customers",
+    theirs[0]!.id as string,
+    { name: "Changed in the connected account" },
+    { account },
+  );
+  await waitFor("the connected account's customers", async () => {
+    const stream = await streamOf(api, syncId, "customer");
+    const live = emulator.all("customers", { account });
+    return stream.size === live.length && live.every((c) => isDeepStrictEqual(stream.get(c.id as string), c));
+  });
+  const platformIds = new Set(emulator.all("customers").map((c) => c.id));
+  const stream = await streamOf(api, syncId, "customer");
+  assert.equal(
+    [...stream.keys()].filter((id) => platformIds.has(id)).length,
+    0,
+    "no platform customer pulled",
+  );
 });
