@@ -154,6 +154,8 @@ test("backfill with changes meanwhile, then live changes and deletes: the stream
   );
   assert.ok(view.requests > 0);
   assert.equal(view.last_error, null);
+  const workers = (await api.request("GET", "/v1/workers")).body.data as { id: string; syncs: number }[];
+  assert.equal(workers.find((w) => w.id === view.worker_id)?.syncs, 1, "the worker counts the sync it runs");
 
   // live: a burst of changes to one object within one second, a delete, a creation
   const target = customers[10]!.id as string;
