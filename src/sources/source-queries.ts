@@ -339,3 +339,17 @@ export async function updateSourceRow(
   );
   return result.rowCount === 1;
 }
+
+/** A sourced sync's collections changed: new ones get their backfill row; the runner restarts with them. */
+export async function addSourceCollections(
+  db: Queryable,
+  p: { syncId: string; collections: readonly string[] },
+): Promise<void> {
+  await db.query(
+    `with added as (
+       insert into sequin_source_collections (sync_id, collection_id)
+       select $1, c from unnest($2::text[]) c on conflict do nothing)
+     ${bumpFenceSql("source", "$1")}`,
+    [p.syncId, p.collections],
+  );
+}

@@ -17,6 +17,7 @@ import type { Source } from "./source.js";
 import { type SyncCheckName, syncHealth } from "./source-health.js";
 import { type SourceFactory, sourceFactories } from "./source-kinds.js";
 import {
+  addSourceCollections,
   insertSource,
   type SourceRow,
   selectSourceCollections,
@@ -150,6 +151,26 @@ export class Sources {
     if (patch.credentials !== undefined || patch.base_url !== undefined)
       await this.tryCredential(factory, prepared, credentials);
     await updateSourceRow(this.deps.pool, { syncId, ...prepared });
+  }
+
+  /**
+   * A sync's collections are about to change: for a sourced sync each must be one its provider offers, and
+   * new ones are backfilled (the runner restarts with them). Nothing to do for a sync whose records are
+   * pushed.
+   */
+  async collectionsChanging(syncId: string, collections: readonly string[]): Promise<void> {
+    const [row] = await selectSources(this.deps.pool, [syncId]);
+    if (!row) return;
+    const kind = sourceFactories.get(row.provider)!.kind;
+    const problems: Record<string, string[]> = {};
+    collections.forEach((collection, i) => {
+      if (!kind.collections.includes(collection))
+        problems[`collections[${i}]`] = [
+          `${row.provider} has no collection ${JSON.stringify(collection)} (available: ${kind.collections.join(", ")})`,
+        ];
+    });
+    if (Object.keys(problems).length > 0) throw validationError(problems);
+    await addSourceCollections(this.deps.pool, { syncId, collections });
   }
 
   /** Saves a prepared source for a sync just created (in the caller's transaction). */

@@ -383,4 +383,23 @@ test("Connect: a sync with stripe_account pulls the connected account's objects,
     0,
     "no platform customer pulled",
   );
+
+  // a collection added later is backfilled; one Stripe does not have is refused
+  const refused = await api.request("PATCH", `/v1/syncs/${syncId}`, {
+    body: { collections: ["customer", "widget"] },
+  });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.validation_errors["collections[1]"][0], /stripe has no collection "widget"/);
+  const product = emulator.create("products", { name: "Connected product" }, { account });
+  const added = await api.request("PATCH", `/v1/syncs/${syncId}`, {
+    body: { collections: ["customer", "product"] },
+  });
+  assert.equal(added.status, 200, JSON.stringify(added.body));
+  await waitFor("the added collection", async () => {
+    const products = await streamOf(api, syncId, "product");
+    return (
+      products.size === 1 &&
+      isDeepStrictEqual(products.get(product.id as string), emulator.all("products", { account })[0])
+    );
+  });
 });

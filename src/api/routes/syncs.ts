@@ -163,9 +163,11 @@ export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
       if (source) {
         await getSync(pool, id);
         await sources.update(id, source);
-        pokeSources(deps);
       }
-      return withSource(await updateSync(pool, id, fields));
+      if (fields.collections) await sources.collectionsChanging(id, fields.collections);
+      const sync = await updateSync(pool, id, fields);
+      if (source || fields.collections) pokeSources(deps);
+      return withSource(sync);
     },
   );
 
