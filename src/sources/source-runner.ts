@@ -25,7 +25,7 @@ import { SequinError } from "../errors.js";
 import { Backoff, type BackoffOptions, WorkLoop } from "../runtime/index.js";
 import { type IncomingRecord, ingestWithin, notifyStreamChanged } from "../stream/index.js";
 import { ProviderError } from "./provider-http.js";
-import type { PulledRecord, Source } from "./source.js";
+import type { BackfillPage, PulledRecord, Source } from "./source.js";
 import {
   addRequestCounts,
   commitBackfillPage,
@@ -38,6 +38,17 @@ import {
   selectUnseen,
   startRebackfill,
 } from "./source-queries.js";
+
+/**
+ * A backfill page asked for ahead of its turn. Changes committed while it was on its way are newer than
+ * what it read (their re-reads came after it was asked for): `overtaken` keeps their keys, and the page
+ * leaves those objects alone when it commits.
+ */
+interface PageAhead {
+  token: string | null;
+  page: Promise<BackfillPage>;
+  overtaken: Set<string>;
+}
 
 export interface SourceAssignment {
   syncId: string;
@@ -89,6 +100,12 @@ export class SourceRunner {
   private readonly stopping = new AbortController();
   private requests = 0;
   private throttled = 0;
+  /**
+   * The next backfill page of each collection still backfilling, already asked for: one request in flight
+   * per collection (its pages follow one another), so pages arrive while others commit, within the
+   * allotment. Used only if the collection's token still matches (a re-backfill starts them over).
+   */
+  private readonly pagesAhead = new Map<string, PageAhead>();
 
   constructor(
     private readonly assignment: SourceAssignment,
@@ -175,17 +192,24 @@ export class SourceRunner {
         commitChanges(client, { syncId: this.syncId, fence: this.fence, cursor: page.cursor }),
       );
       if (!committed) return this.leaseLost();
+      for (const ahead of this.pagesAhead.values())
+        for (const r of page.records) ahead.overtaken.add(recordKey(r));
       this.cursor = page.cursor;
       if (page.more) more = true;
       else this.nextPollAt = Date.now() + this.assignment.pollIntervalMs;
     }
     const pending = [...this.backfill].filter(([, b]) => !b.done).map(([collection]) => collection);
     if (pending.length > 0) {
+      for (const c of pending) this.askAhead(c, this.backfill.get(c)!.token);
       const collection = pending[this.turn++ % pending.length]!;
-      const state = this.backfill.get(collection)!;
-      const page = await source.backfillPage(collection, state.token, this.signal);
+      const ahead = this.pagesAhead.get(collection)!;
+      this.pagesAhead.delete(collection);
+      const page = await ahead.page;
+      // the page after this one is on its way while this one commits
+      if (page.next !== null) this.askAhead(collection, page.next);
       const done = page.next === null;
-      const committed = await this.commit(page.records, (client) =>
+      const fresh = page.records.filter((r) => !ahead.overtaken.has(recordKey(r)));
+      const committed = await this.commit(fresh, (client) =>
         commitBackfillPage(client, {
           syncId: this.syncId,
           fence: this.fence,
@@ -202,6 +226,15 @@ export class SourceRunner {
     }
     await this.recovered();
     return more;
+  }
+
+  /** Asks for a collection's page at `token` unless it is already on its way. */
+  private askAhead(collection: string, token: string | null): void {
+    if (this.pagesAhead.get(collection)?.token === token) return;
+    const page = this.deps.source.backfillPage(collection, token, this.signal);
+    // a failure surfaces when (and if) the page is used
+    page.catch(() => {});
+    this.pagesAhead.set(collection, { token, page, overtaken: new Set() });
   }
 
   /**
@@ -287,6 +320,8 @@ export class SourceRunner {
     this.deps.log.warn({ sync: this.assignment.name, reason }, "reading everything again (re-backfill)");
     this.rebackfill = reason;
     this.cursor = null;
+    // pages asked for before the re-backfill began may show objects deleted since: ask again
+    this.pagesAhead.clear();
     for (const collection of this.backfill.keys())
       this.backfill.set(collection, { token: null, done: false });
     return true;
@@ -350,6 +385,10 @@ function providerFailure(error: unknown): { kind: string; message: string } | un
   if (error instanceof SequinError && error.code === "validation_failed")
     return { kind: "invalid_record", message: error.message };
   return undefined;
+}
+
+function recordKey(record: PulledRecord): string {
+  return `${record.collection_id}\u0000${record.upstream_id}`;
 }
 
 /** Microseconds since the epoch as ISO-8601 with six fractional digits. */

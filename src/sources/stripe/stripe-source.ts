@@ -23,6 +23,8 @@ export interface StripeCursor {
 }
 
 const pageSize = 100;
+/** Re-reads of one events page in flight at once. */
+const rereadsInFlight = 8;
 const horizonSeconds = 30 * 24 * 3600;
 /** Treated as expired a little before Stripe purges, so a page is not read from under the purge. */
 const horizonMarginSeconds = 3600;
@@ -132,26 +134,33 @@ export class StripeSource implements Source {
       last.delete(key); // re-inserted: the map keeps the order of each object's last event
       last.set(key, event);
     }
-    const records: PulledRecord[] = [];
-    for (const event of last.values()) {
-      const { object: collection, id } = event.data.object;
-      if (event.type === `${collection}.deleted`) {
-        records.push(deletedRecord(collection, id));
-        continue;
-      }
-      const answer = await this.http.get(
-        `/v1/${stripeCollections[collection]!.path}/${encodeURIComponent(id)}`,
-        {
-          accept: [404],
-          ...(signal ? { signal } : {}),
-        },
-      );
-      const object = answer.status === 404 ? undefined : checkObject(answer.body, `${collection} ${id}`);
-      records.push(
-        !object || object.deleted === true ? deletedRecord(collection, id) : liveRecord(collection, object),
-      );
-    }
+    // re-read side by side (the allotment paces them), the records kept in the order of their last event
+    const lastEvents = [...last.values()];
+    const records: PulledRecord[] = new Array(lastEvents.length);
+    let next = 0;
+    const reader = async () => {
+      for (let i = next++; i < lastEvents.length; i = next++)
+        records[i] = await this.current(lastEvents[i]!, signal);
+    };
+    await Promise.all(Array.from({ length: Math.min(rereadsInFlight, lastEvents.length) }, reader));
     return records;
+  }
+
+  /** The record an event's object stands for now: deleted by its last event, or as a re-read finds it. */
+  private async current(event: StripeEvent, signal?: AbortSignal): Promise<PulledRecord> {
+    const { object: collection, id } = event.data.object;
+    if (event.type === `${collection}.deleted`) return deletedRecord(collection, id);
+    const answer = await this.http.get(
+      `/v1/${stripeCollections[collection]!.path}/${encodeURIComponent(id)}`,
+      {
+        accept: [404],
+        ...(signal ? { signal } : {}),
+      },
+    );
+    const object = answer.status === 404 ? undefined : checkObject(answer.body, `${collection} ${id}`);
+    return !object || object.deleted === true
+      ? deletedRecord(collection, id)
+      : liveRecord(collection, object);
   }
 
   private async list(
