@@ -69,9 +69,12 @@ function withDatabase(url: string, database: string): string {
 }
 
 const concurrency = process.env.SEQUIN_TEST_CONCURRENCY ?? "4";
+// the limit applies to each file's whole run too: the longest (the config commands, dozens of CLI processes
+// and services one after another) takes 2 to 5 minutes on a busy 2-core machine; a hang still ends here
+const timeoutMs = 600_000;
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=300000", ...files],
+  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files],
   {
     stdio: "inherit",
     env: { ...process.env, SEQUIN_TEST_SERVER_URL: serverUrl, SEQUIN_TEST_TEMPLATE: template },
