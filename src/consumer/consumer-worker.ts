@@ -93,6 +93,7 @@ export class ConsumerWorker {
       this.ownership,
       {
         kind: "consumer",
+        idField: "consumerId",
         activeIds: () => selectActiveConsumerIds(deps.store),
         startRunners: (toRun) => this.startRunners(toRun),
         runnerStopped: (id) => {

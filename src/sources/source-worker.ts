@@ -40,6 +40,7 @@ export class SourceWorker {
       deps.ownership,
       {
         kind: "source",
+        idField: "syncId",
         activeIds: () => selectActiveSourceIds(deps.store),
         startRunners: (toRun) => this.startRunners(toRun),
       },

@@ -22,6 +22,8 @@ export interface SupervisedRunner {
 
 export interface SupervisorHooks<R extends SupervisedRunner> {
   kind: WorkKind;
+  /** The log field naming a resource (`consumerId`, `syncId`). */
+  idField: string;
   /** The resources that should run now. */
   activeIds(): Promise<string[]>;
   /** Starts runners for resources this worker now holds (id → fence); returns the ones started. */
@@ -122,7 +124,7 @@ export class Supervisor<R extends SupervisedRunner> {
       if (fence === runner.fence && !runner.stopped) continue;
       if (fence === undefined && !plan.release.includes(id))
         this.log.warn(
-          { kind, resourceId: id, fence: runner.fence, leaseMoved: true },
+          { kind, [this.hooks.idField]: id, fence: runner.fence, leaseMoved: true },
           "the lease moved to another worker (this one was away longer than its lease); its runner here stops, its writes would be refused",
         );
       stops.push(this.stopRunner(id));

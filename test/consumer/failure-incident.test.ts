@@ -43,7 +43,10 @@ test("a failing consumer retried again and again keeps the time its failure bega
     return (c.last_error?.attempts ?? 0) >= 5 ? c : undefined;
   });
   assert.equal(retried.state, "failing");
-  assert.equal(retried.state_changed_at, since, "a retry is no new incident");
+  const history = (await world.consumers.events(consumer.id)).map(
+    (e) => `${e.from_state}→${e.to_state}: ${e.note}`,
+  );
+  assert.equal(retried.state_changed_at, since, `a retry is no new incident: ${history.join(" | ")}`);
   const retries = retried.last_error!.attempts! - 1;
   assert.match(
     retried.health.notes.join(" "),
