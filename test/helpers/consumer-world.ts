@@ -23,7 +23,9 @@ export const fastWorkerOptions: WorkerOptions = {
     storeRetryBackoff: { initialMs: 50, maxMs: 500 },
     probeTimeoutMs: 1000,
   },
-  targetProbe: { intervalMs: 300, timeoutMs: 1000 },
+  // a probe of a healthy target may take more than a second while a busy machine runs four test files at
+  // once; a false "unreachable" would send a failing consumer to waiting_for_target and back (a new incident)
+  targetProbe: { intervalMs: 300, timeoutMs: 3000 },
 };
 
 export interface TargetDatabase {
