@@ -22,7 +22,12 @@ export type Verdict =
   /** Worth another try after a backoff (5xx, a transient error). */
   | { kind: "retry"; message: string }
   /** Not worth another try: the provider's reason, as it said it. */
-  | { kind: "refused"; message: string; code?: string };
+  | { kind: "refused"; message: string; code?: string }
+  /**
+   * The credential's session ended (an OAuth access token expired or was revoked): the session is renewed
+   * once (`reauthorize`) and the request tried again; a second one in a row is a refusal.
+   */
+  | { kind: "reauthorize"; message: string; code?: string };
 
 export interface ProviderAnswer {
   status: number;
@@ -72,7 +77,9 @@ export interface ProviderHttpOptions {
   provider: ProviderRules;
   baseUrl: string;
   /** Headers every request carries (the credential); a function, so a refreshed token is picked up. */
-  headers: () => Record<string, string> | Promise<Record<string, string>>;
+  headers: (signal?: AbortSignal) => Record<string, string> | Promise<Record<string, string>>;
+  /** Renews the credential's session after a `reauthorize` verdict (an OAuth refresh); absent: refused. */
+  reauthorize?: (signal?: AbortSignal) => Promise<void>;
   allotment: Allotment;
   /** One request's deadline. */
   timeoutMs?: number;
@@ -93,6 +100,13 @@ export interface GetOptions {
   /** Statuses handed back as answers instead of judged (e.g. 404 on a re-read: the object is gone). */
   accept?: readonly number[];
   signal?: AbortSignal;
+}
+
+export interface RequestOptions extends GetOptions {
+  /** A JSON body (sent as application/json). */
+  json?: unknown;
+  /** A form body (sent as application/x-www-form-urlencoded). */
+  form?: Record<string, string>;
 }
 
 export const defaultRules: ProviderRules = {
@@ -153,18 +167,29 @@ export class ProviderHttp {
   }
 
   /** GET `path` (relative to the base URL, or absolute on the same host) and its JSON body. */
-  async get(path: string, options: GetOptions = {}): Promise<ProviderAnswer> {
+  get(path: string, options: GetOptions = {}): Promise<ProviderAnswer> {
+    return this.request("GET", path, options);
+  }
+
+  /** POST `path` with a JSON or form body (a search endpoint that reads, never one that writes). */
+  post(path: string, options: RequestOptions = {}): Promise<ProviderAnswer> {
+    return this.request("POST", path, options);
+  }
+
+  /** Any method: every attempt takes its turn in the allotment and is judged by the provider's rules. */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<ProviderAnswer> {
     const url = this.url(path, options.query);
     const rules = this.options.provider;
     const backoff = new Backoff(this.options.backoff ?? { initialMs: 500, maxMs: 30_000 });
     let throttledWaits = 0;
+    let reauthorized = false;
     for (;;) {
       const turn = await this.options.allotment.take(options.signal);
       const started = this.now();
       let answer: ProviderAnswer | undefined;
       let verdict: Verdict;
       try {
-        answer = await this.fetchOnce(url, options);
+        answer = await this.fetchOnce(method, url, options);
         verdict =
           options.accept?.includes(answer.status) === true ? { kind: "ok" } : rules.judge(answer, this.now());
       } catch (error) {
@@ -180,6 +205,14 @@ export class ProviderHttp {
         throttled: verdict.kind === "throttled",
         ms: this.now() - started,
       });
+      if (verdict.kind === "reauthorize") {
+        if (!reauthorized && this.options.reauthorize) {
+          reauthorized = true;
+          await this.options.reauthorize(options.signal);
+          continue;
+        }
+        verdict = { ...verdict, kind: "refused" };
+      } else reauthorized = false;
       switch (verdict.kind) {
         case "ok": {
           const pause = answer && rules.pauseAfter?.(answer, this.now());
@@ -239,10 +272,23 @@ export class ProviderHttp {
     return url;
   }
 
-  private async fetchOnce(url: URL, options: GetOptions): Promise<ProviderAnswer> {
+  private async fetchOnce(method: string, url: URL, options: RequestOptions): Promise<ProviderAnswer> {
     const signals = [AbortSignal.timeout(this.timeoutMs), ...(options.signal ? [options.signal] : [])];
+    const sent =
+      options.json !== undefined
+        ? { type: "application/json", text: JSON.stringify(options.json) }
+        : options.form !== undefined
+          ? { type: "application/x-www-form-urlencoded", text: new URLSearchParams(options.form).toString() }
+          : undefined;
     const response = await fetch(url, {
-      headers: { accept: "application/json", ...(await this.options.headers()), ...options.headers },
+      method,
+      headers: {
+        accept: "application/json",
+        ...(sent ? { "content-type": sent.type } : {}),
+        ...(await this.options.headers(options.signal)),
+        ...options.headers,
+      },
+      ...(sent ? { body: sent.text } : {}),
       signal: AbortSignal.any(signals),
     });
     const text = await response.text();

@@ -8,22 +8,41 @@ import { stripeKind } from "./stripe/stripe-kind.js";
 import { stripeRules } from "./stripe/stripe-rules.js";
 import { StripeSource } from "./stripe/stripe-source.js";
 
+/** What a source is built from: the sync's stored settings, decrypted credential and address. */
+export interface SourceContext {
+  credentials: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  baseUrl: string;
+}
+
+/**
+ * How requests carry the credential. A static key needs only `headers`; an OAuth credential also renews
+ * its access token (`reauthorize`, called once when the provider's rules say the session ended; a session
+ * may also renew ahead of an expiry it knows, inside `headers`).
+ */
+export interface CredentialSession {
+  headers(signal?: AbortSignal): Record<string, string> | Promise<Record<string, string>>;
+  reauthorize?(signal?: AbortSignal): Promise<void>;
+}
+
 export interface SourceFactory {
   kind: SourceKind;
   rules: ProviderRules;
-  /** The headers every request carries, from the credential. */
-  headers(credentials: Record<string, unknown>): Record<string, string>;
-  build(http: ProviderHttp): Source;
+  /** The credential's session; one per built source (a renewed token lives as long as the runner). */
+  session(context: SourceContext): CredentialSession;
+  build(http: ProviderHttp, context: SourceContext): Source;
 }
 
 const stripe: SourceFactory = {
   kind: stripeKind,
   rules: stripeRules,
-  headers: (credentials) => ({
-    authorization: `Bearer ${String(credentials.api_key)}`,
-    ...(typeof credentials.stripe_account === "string"
-      ? { "stripe-account": credentials.stripe_account }
-      : {}),
+  session: ({ credentials }) => ({
+    headers: () => ({
+      authorization: `Bearer ${String(credentials.api_key)}`,
+      ...(typeof credentials.stripe_account === "string"
+        ? { "stripe-account": credentials.stripe_account }
+        : {}),
+    }),
   }),
   build: (http) => new StripeSource(http),
 };

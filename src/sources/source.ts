@@ -56,6 +56,13 @@ export interface SourceKind {
   /** The most a sync may ask for (the provider's documented limit). */
   maxRequestsPerSecond: number;
   defaultPollIntervalSeconds: number;
+  /**
+   * Collections named by the user rather than listed (Salesforce's custom objects, `Invoice__c`): whether
+   * `name` is one; the listed `collections` stay the default set.
+   */
+  offersCollection?(name: string): boolean;
+  /** Checks the provider's settings (e.g. GitHub's repositories); returns a message per bad field. */
+  checkSettings?(settings: Record<string, unknown>): Record<string, string>;
   /** Checks the credential object's fields; returns a message per bad field. */
   checkCredentials(credentials: Record<string, unknown>): Record<string, string>;
   /** A stable fingerprint of the credential (never the secret): syncs sharing it share its allotment. */

@@ -13,9 +13,9 @@ import type { Vault } from "../vault/index.js";
 import { selectLiveOwners } from "../work/index.js";
 import { Allotments } from "./allotment.js";
 import { ProviderError, ProviderHttp, type RequestEvent } from "./provider-http.js";
-import type { Source } from "./source.js";
+import type { Source, SourceKind } from "./source.js";
 import { type SyncCheckName, syncHealth } from "./source-health.js";
-import { type SourceFactory, sourceFactories } from "./source-kinds.js";
+import { type SourceContext, type SourceFactory, sourceFactories } from "./source-kinds.js";
 import {
   addSourceCollections,
   insertSource,
@@ -87,15 +87,10 @@ export class Sources {
         ],
       });
     const kind = factory.kind;
-    const problems: Record<string, string[]> = {};
-    for (const [field, message] of Object.entries(kind.checkCredentials(input.credentials)))
-      problems[`source.credentials.${field}`] = [message];
-    (collections ?? []).forEach((collection, i) => {
-      if (!kind.collections.includes(collection))
-        problems[`collections[${i}]`] = [
-          `${provider} has no collection ${JSON.stringify(collection)} (available: ${kind.collections.join(", ")})`,
-        ];
-    });
+    const problems: Record<string, string[]> = {
+      ...sourceProblems(kind, input.credentials, input.settings ?? {}),
+      ...collectionProblems(kind, collections ?? []),
+    };
     const rate = input.max_requests_per_second ?? kind.defaultRequestsPerSecond;
     if (rate > kind.maxRequestsPerSecond)
       problems["source.max_requests_per_second"] = [
@@ -130,9 +125,7 @@ export class Sources {
     const credentials =
       patch.credentials ??
       (JSON.parse(this.deps.vault.decrypt(row.credentials_encrypted)) as Record<string, unknown>);
-    const problems: Record<string, string[]> = {};
-    for (const [field, message] of Object.entries(kind.checkCredentials(credentials)))
-      problems[`source.credentials.${field}`] = [message];
+    const problems = sourceProblems(kind, credentials, patch.settings ?? row.settings);
     const rate = patch.max_requests_per_second ?? row.max_requests_per_second;
     if (rate > kind.maxRequestsPerSecond)
       problems["source.max_requests_per_second"] = [
@@ -162,13 +155,7 @@ export class Sources {
     const [row] = await selectSources(this.deps.pool, [syncId]);
     if (!row) return;
     const kind = sourceFactories.get(row.provider)!.kind;
-    const problems: Record<string, string[]> = {};
-    collections.forEach((collection, i) => {
-      if (!kind.collections.includes(collection))
-        problems[`collections[${i}]`] = [
-          `${row.provider} has no collection ${JSON.stringify(collection)} (available: ${kind.collections.join(", ")})`,
-        ];
-    });
+    const problems = collectionProblems(kind, collections);
     if (Object.keys(problems).length > 0) throw validationError(problems);
     await addSourceCollections(this.deps.pool, { syncId, collections });
   }
@@ -297,14 +284,18 @@ export class Sources {
       string,
       unknown
     >;
+    const context: SourceContext = { credentials, settings: row.settings, baseUrl: row.base_url };
+    const session = factory.session(context);
     return factory.build(
       new ProviderHttp({
         provider: factory.rules,
         baseUrl: row.base_url,
-        headers: () => factory.headers(credentials),
+        headers: (signal) => session.headers(signal),
+        ...(session.reauthorize ? { reauthorize: (signal) => session.reauthorize!(signal) } : {}),
         allotment: this.allotments.for(factory.kind.fingerprint(credentials), row.max_requests_per_second),
         onRequest,
       }),
+      context,
     );
   }
 
@@ -313,17 +304,21 @@ export class Sources {
     prepared: PreparedSource,
     credentials: Record<string, unknown>,
   ): Promise<void> {
+    const context: SourceContext = { credentials, settings: prepared.settings, baseUrl: prepared.baseUrl };
+    const session = factory.session(context);
     const source = factory.build(
       new ProviderHttp({
         provider: factory.rules,
         baseUrl: prepared.baseUrl,
-        headers: () => factory.headers(credentials),
+        headers: (signal) => session.headers(signal),
+        ...(session.reauthorize ? { reauthorize: (signal) => session.reauthorize!(signal) } : {}),
         allotment: this.allotments.for(factory.kind.fingerprint(credentials), prepared.maxRequestsPerSecond),
         timeoutMs: this.deps.verifyTimeoutMs ?? 10_000,
         maxAttempts: 2,
         maxThrottledWaits: 2,
         backoff: { initialMs: 250, maxMs: 1000 },
       }),
+      context,
     );
     try {
       await source.verify();
@@ -343,4 +338,30 @@ export class Sources {
       );
     }
   }
+}
+
+/** The credential's and settings' problems, by the field's path in a sync's body. */
+function sourceProblems(
+  kind: SourceKind,
+  credentials: Record<string, unknown>,
+  settings: Record<string, unknown>,
+): Record<string, string[]> {
+  const problems: Record<string, string[]> = {};
+  for (const [field, message] of Object.entries(kind.checkCredentials(credentials)))
+    problems[`source.credentials.${field}`] = [message];
+  for (const [field, message] of Object.entries(kind.checkSettings?.(settings) ?? {}))
+    problems[`source.settings.${field}`] = [message];
+  return problems;
+}
+
+/** Collections the provider does not offer, each named with what it does offer. */
+function collectionProblems(kind: SourceKind, collections: readonly string[]): Record<string, string[]> {
+  const problems: Record<string, string[]> = {};
+  collections.forEach((collection, i) => {
+    if (!kind.collections.includes(collection) && kind.offersCollection?.(collection) !== true)
+      problems[`collections[${i}]`] = [
+        `${kind.provider} has no collection ${JSON.stringify(collection)} (available: ${kind.collections.join(", ")})`,
+      ];
+  });
+  return problems;
 }
