@@ -6,6 +6,7 @@
  */
 import { Document, isMap, isSeq, type Pair, type Scalar, type YAMLMap } from "yaml";
 import type { ServerState } from "../api-client.js";
+import { sourceFactories } from "../sources/index.js";
 import { isActive } from "./plan.js";
 
 /**
@@ -23,15 +24,14 @@ export function variablePrefix(name: string, fallback = "TARGET"): string {
 }
 
 /**
- * The credential fields a provider's source needs (the API's contract): the server never says which were
- * given, so an exported source names these, and optional ones (Stripe's `stripe_account`) are added by hand.
+ * The credential fields a provider's source needs (its kind lists them): the server never says which were
+ * given, so an exported source names the required ones, and optional ones (Stripe's `stripe_account`) are
+ * added by hand.
  */
-const credentialFields: Record<string, string[]> = {
-  stripe: ["api_key"],
-  hubspot: ["access_token"],
-  salesforce: ["instance_url", "access_token"],
-  github: ["token"],
-};
+function credentialFields(provider: string): string[] {
+  const kind = sourceFactories.get(provider)?.kind;
+  return kind ? kind.credentialFields.filter((f) => f.required).map((f) => f.field) : ["api_key"];
+}
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -50,7 +50,7 @@ export function exportConfig(state: ServerState): string {
     const source = s.source;
     const prefix = variablePrefix(s.name, "SYNC");
     const credentials = Object.fromEntries(
-      (source ? (credentialFields[s.provider] ?? ["api_key"]) : []).map((field) => {
+      (source ? credentialFields(s.provider) : []).map((field) => {
         return [field, variable(prefix, variablePrefix(field, "SECRET"))];
       }),
     );

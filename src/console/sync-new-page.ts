@@ -8,45 +8,13 @@ import type { FastifyInstance } from "fastify";
 import { createSyncFromBody, newSyncBodySchema } from "../api/routes/syncs.js";
 import type { ServerDeps } from "../api/server-deps.js";
 import { SequinError } from "../errors.js";
-import { type SourceKind, sourceFactories } from "../sources/index.js";
+import { type CredentialField, type SourceKind, sourceFactories } from "../sources/index.js";
 import { hxRedirect, sendHtml } from "./console-http.js";
 import { formErrors, inputField } from "./form-fields.js";
 import { type FieldErrors, type FormBody, formBody, parseForm, refusal, text } from "./form-input.js";
 import { type Html, html } from "./html.js";
 import { page } from "./layout.js";
 import { errorId, fieldError } from "./view-helpers.js";
-
-interface CredentialField {
-  field: string;
-  label: string;
-  secret?: boolean;
-  required?: boolean;
-  hint: string;
-  placeholder?: string;
-}
-
-/** What the form asks for each provider Sequin pulls; a provider appears in the form once it is here. */
-const credentialForms: Record<string, { label: string; fields: CredentialField[] }> = {
-  stripe: {
-    label: "Stripe",
-    fields: [
-      {
-        field: "api_key",
-        label: "API key",
-        secret: true,
-        required: true,
-        placeholder: "sk_live_… or rk_live_…",
-        hint: "A secret key, or a restricted key that may read the collections below. Tried before the sync is saved; encrypted at rest, never shown again.",
-      },
-      {
-        field: "stripe_account",
-        label: "Connected account",
-        placeholder: "acct_…",
-        hint: "Optional: pull a connected account of your platform (Stripe Connect) instead of the platform itself.",
-      },
-    ],
-  },
-};
 
 /** The choice for a provider whose records are pushed through the API. */
 const push = "push";
@@ -57,10 +25,12 @@ function sourcedProviders(): {
   label: string;
   fields: CredentialField[];
 }[] {
-  return [...sourceFactories.entries()].flatMap(([provider, factory]) => {
-    const form = credentialForms[provider];
-    return form ? [{ provider, kind: factory.kind, ...form }] : [];
-  });
+  return [...sourceFactories.entries()].map(([provider, { kind }]) => ({
+    provider,
+    kind,
+    label: kind.label,
+    fields: [...kind.credentialFields],
+  }));
 }
 
 function sourcedProvider(choice: string | undefined) {

@@ -45,9 +45,24 @@ export interface Source {
   changesSince(cursor: unknown, collections: readonly string[], signal?: AbortSignal): Promise<ChangesPage>;
 }
 
+/** One field of a provider's credential, as the console's form asks for it and a config export names it. */
+export interface CredentialField {
+  field: string;
+  label: string;
+  /** A secret: a password input, never shown again. */
+  secret?: boolean;
+  required?: boolean;
+  hint: string;
+  placeholder?: string;
+}
+
 /** What a provider offers: its collections, defaults, and how to build its source from a sync's settings. */
 export interface SourceKind {
   provider: string;
+  /** The provider's name as people write it ("HubSpot"). */
+  label: string;
+  /** The credential's fields, in the order a person fills them in. */
+  credentialFields: readonly CredentialField[];
   /** The collections it can pull, by the names records carry. */
   collections: readonly string[];
   defaultBaseUrl: string;

@@ -30,6 +30,23 @@ export interface StripeCredentials {
 
 export const stripeKind: SourceKind = {
   provider: "stripe",
+  label: "Stripe",
+  credentialFields: [
+    {
+      field: "api_key",
+      label: "API key",
+      secret: true,
+      required: true,
+      placeholder: "sk_live_… or rk_live_…",
+      hint: "A secret key, or a restricted key that may read the collections below. Tried before the sync is saved; encrypted at rest, never shown again.",
+    },
+    {
+      field: "stripe_account",
+      label: "Connected account",
+      placeholder: "acct_…",
+      hint: "Optional: pull a connected account of your platform (Stripe Connect) instead of the platform itself.",
+    },
+  ],
   collections: Object.keys(stripeCollections),
   defaultBaseUrl: "https://api.stripe.com",
   // Stripe allows 100 operations per second in live mode (25 in test mode); a sync takes a share by default
