@@ -261,7 +261,7 @@ export class SourceRunner {
           upstream_updated_at: isoMicros(micros + BigInt(i)),
           ...(r.deleted ? { deleted: true } : { payload: r.payload! }),
         }));
-        const ingested = await ingestWithin(client, this.syncId, incoming);
+        const ingested = await ingestWithin(client, this.syncId, incoming, { sameIsStale: true });
         accepted = ingested.result.accepted;
         provider = ingested.provider;
         if (this.rebackfill)

@@ -59,7 +59,11 @@ export async function ingestWithin(
   client: pg.PoolClient,
   syncId: string,
   records: IncomingRecord[],
-  options: { validated?: boolean } = {},
+  options: {
+    validated?: boolean;
+    /** A newer version equal to the stored one is stale (a re-read of an unchanged object). */
+    sameIsStale?: boolean;
+  } = {},
 ): Promise<{ result: IngestResult; provider: string }> {
   if (!options.validated) parseOrThrow(ingestBodySchema, { records });
   const sync = await selectSync(client, syncId);
@@ -119,7 +123,9 @@ export async function ingestWithin(
   let changed: number;
   try {
     await copyIntoIngestStaging(client, [...newest.values()].map((r) => `${r.row}\n`).join(""));
-    changed = await upsertStagedRecords(client, syncId, sync.provider);
+    changed = await upsertStagedRecords(client, syncId, sync.provider, {
+      sameIsStale: options.sameIsStale === true,
+    });
     if (newCollections.size > 0) await addCollections(client, syncId, [...newCollections]);
   } catch (error) {
     if ((error as { code?: string }).code === "23503") throw notFound("sync", syncId);

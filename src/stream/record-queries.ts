@@ -45,7 +45,13 @@ export async function upsertStagedRecords(
   client: pg.PoolClient,
   syncId: string,
   provider: string,
+  options: { sameIsStale?: boolean } = {},
 ): Promise<number> {
+  // A pulled sync stamps what it reads with the time it read it: a re-read of an object that did not change
+  // (a sweep, a re-backfill) is newer but the same, and must not make every consumer write it again.
+  const sameIsStale = options.sameIsStale
+    ? "and (excluded.deleted <> r.deleted or excluded.payload is distinct from r.payload)"
+    : "";
   const result = await client.query(
     `insert into sequin_records as r
        (sequin_id, sync_id, provider, collection_id, upstream_id, payload, upstream_updated_at, deleted)
@@ -61,7 +67,7 @@ export async function upsertStagedRecords(
        txid = excluded.txid,
        position = excluded.position,
        changed_at = excluded.changed_at
-     where excluded.upstream_updated_at > r.upstream_updated_at
+     where (excluded.upstream_updated_at > r.upstream_updated_at ${sameIsStale})
         or (excluded.upstream_updated_at = r.upstream_updated_at
             and (excluded.deleted <> r.deleted or excluded.payload is distinct from r.payload))`,
     [syncId, provider],
