@@ -24,6 +24,12 @@ export type Verdict =
   /** Not worth another try: the provider's reason, as it said it. */
   | { kind: "refused"; message: string; code?: string }
   /**
+   * A quota spent for longer than one request should wait (a daily limit): the request fails at once as
+   * `unavailable`, so the sync shows failing while its runner retries on its own backoff; `untilMs`, when the
+   * provider says when the quota returns, also holds every request of the credential until then.
+   */
+  | { kind: "exhausted"; message: string; untilMs?: number }
+  /**
    * The credential's session ended (an OAuth access token expired or was revoked): the session is renewed
    * once (`reauthorize`) and the request tried again; a second one in a row is a refusal.
    */
@@ -202,7 +208,7 @@ export class ProviderHttp {
       this.options.onRequest?.({
         provider: rules.provider,
         status: answer?.status ?? "network",
-        throttled: verdict.kind === "throttled",
+        throttled: verdict.kind === "throttled" || verdict.kind === "exhausted",
         ms: this.now() - started,
       });
       if (verdict.kind === "reauthorize") {
@@ -229,6 +235,13 @@ export class ProviderHttp {
               ...(verdict.code ? { code: verdict.code } : {}),
               url: redactedPath(url),
             },
+          );
+        case "exhausted":
+          if (verdict.untilMs !== undefined) this.options.allotment.pauseUntil(verdict.untilMs);
+          throw new ProviderError(
+            "unavailable",
+            `${rules.provider} quota spent (${redactedPath(url)}): ${verdict.message}`,
+            { ...(answer ? { status: answer.status } : {}), url: redactedPath(url), reason: verdict.message },
           );
         case "throttled": {
           throttledWaits += 1;

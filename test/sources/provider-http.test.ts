@@ -188,3 +188,32 @@ test("an answer that is not JSON, or a next page on another host, is a clear err
   assert.match(elsewhere.message, /outside http:\/\/127\.0\.0\.1/);
   assert.equal(server.arrivals.length, 1);
 });
+
+test("a quota spent until later (exhausted) fails the request at once as unavailable and holds the credential", async () => {
+  const server = await scriptedServer();
+  const events: { throttled: boolean }[] = [];
+  const allotment = new Allotment(100);
+  const http = new ProviderHttp({
+    provider: {
+      provider: "example",
+      judge: (answer, now) =>
+        answer.status === 429
+          ? { kind: "exhausted", message: "You have reached your daily limit.", untilMs: now + 800 }
+          : { kind: "ok" },
+    },
+    baseUrl: server.url,
+    headers: () => ({}),
+    allotment,
+    onRequest: (event) => events.push(event),
+  });
+  server.answerNext(json(429, { message: "You have reached your daily limit." }));
+  const error = await http.get("/v1/contacts").catch((e: unknown) => e);
+  assert.ok(error instanceof ProviderError);
+  assert.equal(error.kind, "unavailable");
+  assert.equal(error.reason, "You have reached your daily limit.");
+  assert.equal(server.arrivals.length, 1, "not retried");
+  assert.equal(events.filter((e) => e.throttled).length, 1);
+  const started = Date.now();
+  await http.get("/v1/contacts");
+  assert.ok(Date.now() - started >= 700, "the next request waited for the quota's return");
+});
