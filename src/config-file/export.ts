@@ -67,6 +67,7 @@ export function exportConfig(state: ServerState): string {
               base_url: source.base_url,
               max_requests_per_second: source.max_requests_per_second,
               poll_interval_seconds: source.poll_interval_seconds,
+              ...(Object.keys(source.settings ?? {}).length > 0 ? { settings: source.settings } : {}),
             },
           }
         : {}),

@@ -121,12 +121,13 @@ function syncFields(sync: SyncEntry): Fields {
   };
 }
 
-/** A source's fields that the API shows back (credentials never; settings not yet), as the file sets them. */
+/** A source's fields that the API shows back (credentials never), as the file sets them. */
 function sourceFields(source: NonNullable<SyncEntry["source"]>): Fields {
   return {
     base_url: source.base_url,
     max_requests_per_second: source.max_requests_per_second,
     poll_interval_seconds: source.poll_interval_seconds,
+    ...(source.settings !== undefined ? { settings: source.settings } : {}),
   };
 }
 
@@ -138,10 +139,7 @@ function credentialSecrets(refs: CredentialRefs | undefined): FieldChange[] {
 
 function createdSource(sync: SyncEntry, refs: CredentialRefs | undefined): FieldChange[] {
   if (!sync.source) return [];
-  return [
-    ...credentialSecrets(refs),
-    ...created({ source: { ...sourceFields(sync.source), settings: sync.source.settings } }),
-  ];
+  return [...credentialSecrets(refs), ...created({ source: sourceFields(sync.source) })];
 }
 
 /** The source's fields the file sets and the server has otherwise; its credentials when they must go too. */
@@ -160,6 +158,7 @@ function changedSource(
         base_url: have.base_url,
         max_requests_per_second: have.max_requests_per_second,
         poll_interval_seconds: have.poll_interval_seconds,
+        settings: have.settings,
       },
     },
   );

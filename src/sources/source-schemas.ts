@@ -51,6 +51,9 @@ export const sourceViewSchema = z
     base_url: z.string(),
     max_requests_per_second: z.number(),
     poll_interval_seconds: z.number(),
+    settings: z
+      .record(z.string(), z.unknown())
+      .describe("the provider's settings as given, e.g. github {repositories}; never a secret"),
     state: z.enum(["backfilling", "live", "paused", "failing"]),
     collections: z.array(
       z.object({

@@ -185,6 +185,7 @@ export class Sources {
         base_url: row.base_url,
         max_requests_per_second: row.max_requests_per_second,
         poll_interval_seconds: row.poll_interval_seconds,
+        settings: row.settings,
         state:
           row.desired === "paused"
             ? "paused"

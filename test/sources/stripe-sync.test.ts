@@ -105,6 +105,14 @@ test("a wrong key is refused at creation with Stripe's reason; nothing is saved"
   const malformed = await createStripeSync("stripe-malformed", "not-a-key");
   assert.equal(malformed.status, 400);
   assert.match(malformed.body.validation_errors["source.credentials.api_key"][0], /Stripe secret key/);
+  const unknownSetting = await createStripeSync("stripe-setting", emulator.createKey(), {
+    settings: { repositories: ["a/b"] },
+  });
+  assert.equal(unknownSetting.status, 400);
+  assert.match(
+    unknownSetting.body.validation_errors["source.settings.repositories"][0],
+    /not a Stripe setting/,
+  );
   const syncs = (await api.request("GET", "/v1/syncs")).body.data as { name: string }[];
   assert.deepEqual(
     syncs.filter((s) => s.name.startsWith("stripe-")),

@@ -54,6 +54,11 @@ export const stripeKind: SourceKind = {
   maxRequestsPerSecond: 100,
   // two event polls a second (Sequin's own Stripe syncs used 2 requests a second once live): changes land within ~1 s
   defaultPollIntervalSeconds: 0.5,
+  checkSettings(settings) {
+    return Object.fromEntries(
+      Object.keys(settings).map((field) => [field, "is not a Stripe setting (Stripe takes none)"]),
+    );
+  },
   checkCredentials(credentials) {
     const problems: Record<string, string> = {};
     const key = credentials.api_key;
