@@ -1,0 +1,280 @@
+/**
+ * HubSpot's source (CRM v3).
+ *
+ * - **Backfill**: each object's list endpoint, 100 a page, HubSpot's opaque `after`, with `properties` set to
+ *   every property of the object (read from the properties API: only a few defaults come otherwise); owners
+ *   from `/crm/v3/owners`.
+ * - **Changes**: passes of the search endpoint over the last-modified property (`lastmodifieddate` for
+ *   contacts) in a window pinned to `[previous pass's end - lookback, HubSpot's now]`, read by
+ *   `hs_object_id` greater than the last id read: a search stops at 10,000 results, and thousands of records
+ *   can share one timestamp (a bulk update), so neither an offset nor the timestamp alone would finish. The
+ *   lookback catches records the eventually consistent index shows late. Owners have no search: each pass
+ *   lists them all (they are few; an unchanged one writes nothing).
+ * - **Deletes**: search never shows archived records and archiving does not touch the last-modified
+ *   property, so each pass also reads the archived list (`archived=true`) and deletes what it holds; a
+ *   record merged into another disappears: the survivor names it in `hs_merged_object_ids`.
+ * - **Horizon**: archived records are purged after 90 days. A window that starts before that is expired:
+ *   the engine reads everything again and deletes what no longer exists.
+ * - **Limits**: searches also keep to HubSpot's per-second search limit, shared by every sync of the
+ *   credential (`searchPerSecond`), inside the credential's allotment.
+ */
+import { Allotment } from "../allotment.js";
+import { type ProviderAnswer, ProviderError, type ProviderHttp } from "../provider-http.js";
+import type { BackfillPage, ChangesPage, PulledRecord, Source } from "../source.js";
+import { checkPage, checkPropertyNames, type HubSpotObject, type HubSpotPage } from "./hubspot-answers.js";
+import { asCursor, type HubSpotCursor, type Pass } from "./hubspot-cursor.js";
+import { hubspotObjects, OWNERS } from "./hubspot-kind.js";
+
+const listPageSize = 100;
+const searchPageSize = 200;
+/** HubSpot allows 5 search requests a second per token; one is left for the portal's other apps. */
+export const searchPerSecond = 4;
+const purgeHorizonMs = 90 * 86_400_000;
+/** A window is treated as expired this much before HubSpot purges, so no pass runs from under a purge. */
+const horizonMarginMs = 86_400_000;
+/** Property names are read again after this long (a property added in HubSpot is then pulled too). */
+const propertiesTtlMs = 15 * 60_000;
+
+/** One search pacer per credential in this process: syncs sharing a token share HubSpot's search limit. */
+const searchAllotments = new Map<string, Allotment>();
+
+export interface HubSpotSourceOptions {
+  /** The credential's fingerprint (its search pacer is shared by the syncs that use it). */
+  fingerprint: string;
+  lookbackMs: number;
+  now?: () => number;
+}
+
+export class HubSpotSource implements Source {
+  readonly provider = "hubspot";
+  private readonly now: () => number;
+  private readonly search: Allotment;
+  /** HubSpot's clock less ours, from the `Date` of its last answer. */
+  private skewMs = 0;
+  private readonly properties = new Map<string, { names: string[]; at: number }>();
+
+  constructor(
+    private readonly http: ProviderHttp,
+    private readonly options: HubSpotSourceOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    let search = searchAllotments.get(options.fingerprint);
+    if (!search) {
+      search = new Allotment(searchPerSecond);
+      searchAllotments.set(options.fingerprint, search);
+    }
+    this.search = search;
+  }
+
+  async verify(signal?: AbortSignal): Promise<void> {
+    await this.get("/account-info/v3/details", {}, signal);
+  }
+
+  async changeMark(signal?: AbortSignal): Promise<HubSpotCursor> {
+    await this.get("/account-info/v3/details", {}, signal);
+    return { mark: this.hubspotNow(), pending: [], passes: {} };
+  }
+
+  async backfillPage(collection: string, token: string | null, signal?: AbortSignal): Promise<BackfillPage> {
+    if (collection === OWNERS) {
+      const page = await this.listOwners(false, token, signal);
+      return { records: page.results.map((o) => liveRecord(OWNERS, o)), next: page.next };
+    }
+    objectSpec(collection);
+    const properties = await this.propertyNames(collection, signal);
+    const page = await this.listObjects(collection, { properties: properties.join(",") }, token, signal);
+    return { records: page.results.map((o) => liveRecord(collection, o)), next: page.next };
+  }
+
+  async changesSince(
+    cursor: unknown,
+    collections: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<ChangesPage> {
+    const from = asCursor(cursor);
+    let pending = from.pending.filter((c) => collections.includes(c));
+    if (pending.length === 0) pending = [...collections];
+    const collection = pending[0]!;
+    const pass: Pass = from.passes[collection] ?? {
+      from: from.mark - this.options.lookbackMs,
+      to: null,
+      afterId: null,
+      phase: collection === OWNERS ? "live" : "search",
+      after: null,
+    };
+    if (collection !== OWNERS && pass.to === null) {
+      if (pass.from < this.hubspotNow() - purgeHorizonMs + horizonMarginMs)
+        return {
+          expired: `the last change seen in ${collection} is older than HubSpot's 90 days of archived records`,
+        };
+      pass.to = this.hubspotNow();
+    }
+    const step = await this.step(collection, pass, signal);
+    const done = step.next === null;
+    const next: Pass = done
+      ? {
+          from: collection === OWNERS ? pass.from : pass.to! - this.options.lookbackMs,
+          to: null,
+          afterId: null,
+          phase: collection === OWNERS ? "live" : "search",
+          after: null,
+        }
+      : step.next!;
+    const left = done ? pending.slice(1) : pending;
+    return {
+      records: step.records,
+      cursor: { mark: from.mark, pending: left, passes: { ...from.passes, [collection]: next } },
+      more: left.length > 0,
+    };
+  }
+
+  /** One page of a pass; `next` is the pass after it, or null when the pass is over. */
+  private async step(
+    collection: string,
+    pass: Pass,
+    signal?: AbortSignal,
+  ): Promise<{ records: PulledRecord[]; next: Pass | null }> {
+    switch (pass.phase) {
+      case "search": {
+        const page = await this.searchWindow(collection, pass, signal);
+        const records: PulledRecord[] = [];
+        for (const object of page.results) {
+          for (const merged of mergedIds(object)) records.push(deletedRecord(collection, merged));
+          records.push(liveRecord(collection, object));
+        }
+        const next: Pass =
+          page.next !== null && page.results.length > 0
+            ? { ...pass, afterId: page.results.at(-1)!.id }
+            : { ...pass, phase: "archived", after: null };
+        return { records, next };
+      }
+      case "live": {
+        const page = await this.listOwners(false, pass.after, signal);
+        const records = page.results.map((o) => liveRecord(OWNERS, o));
+        const next: Pass =
+          page.next !== null ? { ...pass, after: page.next } : { ...pass, phase: "archived", after: null };
+        return { records, next };
+      }
+      case "archived": {
+        const page =
+          collection === OWNERS
+            ? await this.listOwners(true, pass.after, signal)
+            : await this.listObjects(collection, { archived: "true" }, pass.after, signal);
+        const records = page.results.map((o) => deletedRecord(collection, o.id));
+        return { records, next: page.next !== null ? { ...pass, after: page.next } : null };
+      }
+    }
+  }
+
+  private async searchWindow(collection: string, pass: Pass, signal?: AbortSignal): Promise<HubSpotPage> {
+    const modified = objectSpec(collection).modifiedProperty;
+    const properties = await this.propertyNames(collection, signal);
+    const path = `/crm/v3/objects/${collection}/search`;
+    const turn = await this.search.take(signal);
+    let answer: ProviderAnswer;
+    try {
+      answer = await this.http.post(path, {
+        json: {
+          filterGroups: [
+            {
+              filters: [
+                { propertyName: modified, operator: "GTE", value: String(pass.from) },
+                { propertyName: modified, operator: "LTE", value: String(pass.to) },
+                ...(pass.afterId !== null
+                  ? [{ propertyName: "hs_object_id", operator: "GT", value: pass.afterId }]
+                  : []),
+              ],
+            },
+          ],
+          sorts: [{ propertyName: "hs_object_id", direction: "ASCENDING" }],
+          properties,
+          limit: searchPageSize,
+        },
+        ...(signal ? { signal } : {}),
+      });
+    } finally {
+      turn.done();
+    }
+    this.learnClock(answer);
+    return checkPage(answer.body, `POST ${path}`, true);
+  }
+
+  private async listObjects(
+    collection: string,
+    query: Record<string, string>,
+    after: string | null,
+    signal?: AbortSignal,
+  ): Promise<HubSpotPage> {
+    const path = `/crm/v3/objects/${collection}`;
+    const body = await this.get(
+      path,
+      { limit: String(listPageSize), archived: "false", ...query, ...(after ? { after } : {}) },
+      signal,
+    );
+    return checkPage(body, `GET ${path}`, true);
+  }
+
+  private async listOwners(
+    archived: boolean,
+    after: string | null,
+    signal?: AbortSignal,
+  ): Promise<HubSpotPage> {
+    const path = "/crm/v3/owners";
+    const body = await this.get(
+      path,
+      { limit: String(listPageSize), archived: String(archived), ...(after ? { after } : {}) },
+      signal,
+    );
+    return checkPage(body, `GET ${path}`, false);
+  }
+
+  /** Every property name of an object type, read again after a while. */
+  private async propertyNames(collection: string, signal?: AbortSignal): Promise<string[]> {
+    const known = this.properties.get(collection);
+    if (known && this.now() - known.at < propertiesTtlMs) return known.names;
+    const path = `/crm/v3/properties/${collection}`;
+    const names = checkPropertyNames(await this.get(path, {}, signal), `GET ${path}`).sort();
+    this.properties.set(collection, { names, at: this.now() });
+    return names;
+  }
+
+  private async get(path: string, query: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
+    const answer = await this.http.get(path, { query, ...(signal ? { signal } : {}) });
+    this.learnClock(answer);
+    return answer.body;
+  }
+
+  /** HubSpot's clock from its answer's `Date` (whole seconds: rounded down, so a window never runs ahead). */
+  private learnClock(answer: ProviderAnswer): void {
+    const date = Date.parse(answer.headers.get("date") ?? "");
+    if (!Number.isNaN(date)) this.skewMs = date - this.now();
+  }
+
+  private hubspotNow(): number {
+    return this.now() + this.skewMs;
+  }
+}
+
+function objectSpec(collection: string): { modifiedProperty: string } {
+  const spec = hubspotObjects[collection];
+  if (!spec) throw new ProviderError("refused", `hubspot has no collection ${JSON.stringify(collection)}`);
+  return spec;
+}
+
+/** The ids a record absorbed by merges (`hs_merged_object_ids`: "12;34"). */
+function mergedIds(object: HubSpotObject): string[] {
+  const value = object.properties?.hs_merged_object_ids;
+  if (typeof value !== "string" || value === "") return [];
+  return value
+    .split(";")
+    .map((id) => id.trim())
+    .filter((id) => id !== "" && id !== object.id);
+}
+
+function liveRecord(collection: string, object: HubSpotObject): PulledRecord {
+  return { collection_id: collection, upstream_id: object.id, payload: object, deleted: false };
+}
+
+function deletedRecord(collection: string, id: string): PulledRecord {
+  return { collection_id: collection, upstream_id: id, payload: null, deleted: true };
+}
