@@ -11,6 +11,7 @@ import { answerClientError, installErrorHandling, maxPathParamLength, sendError 
 import { installJsonBodyParser } from "./json-body.js";
 import { registerOpenApi } from "./openapi.js";
 import { zodValidatorCompiler } from "./request-validation.js";
+import { changesRoutes } from "./routes/changes.js";
 import { consumerRoutes } from "./routes/consumers.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { serviceRoutes } from "./routes/service.js";
@@ -108,5 +109,6 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
   sshKeyRoutes(app, deps);
   consumerRoutes(app, deps);
   workerRoutes(app, deps);
+  changesRoutes(app, deps);
   return app;
 }

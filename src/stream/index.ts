@@ -22,6 +22,16 @@ export {
   storeCopySession,
   streamStart,
 } from "./change-queries.js";
+export {
+  ChangesFeed,
+  type ChangesFeedOptions,
+  defaultFeedLimit,
+  type FeedChange,
+  type FeedPage,
+  type FeedRequest,
+  maxFeedLimit,
+  maxFeedWaitMs,
+} from "./changes-feed.js";
 export { ingest, ingestWithin, timestampMicros } from "./ingest.js";
 export { lookupRecords, recordCounts } from "./records.js";
 export { sequinId } from "./sequin-id.js";
