@@ -1,0 +1,269 @@
+/**
+ * GitHub's source, over the REST API, for the repositories a sync names.
+ *
+ * - **Backfill**: issues and comments by a since walk from the beginning (github-walks.ts: no page is
+ *   skipped when items change meanwhile); pull requests by `/pulls?state=all&sort=created&direction=asc`,
+ *   page after page (pull requests are never deleted, so their pages do not shift). `state=all` everywhere:
+ *   lists hide closed items by default.
+ * - **Changes**: per repository, issues and comments updated since the last one seen (`since`, inclusive,
+ *   re-reading a lookback of a few seconds: times are whole seconds, and a change may show late); pull
+ *   requests, which have no `since`, by an updated-descending walk down to the bookmark. Each poll sends the
+ *   feed's last ETag: a 304 costs no quota. `/issues` lists pull requests too: the `issue` collection keeps
+ *   only true issues (no `pull_request` key), pull requests come from `/pulls`.
+ * - **Deletes**: GitHub lists none (a deleted issue answers 410, a transferred one 301, to whoever asks for
+ *   it by number, and nothing names it). So every `sweep_interval_hours` the cursor expires on purpose: the
+ *   engine reads everything again and deletes, per collection, what was not read again (crash-safe; a
+ *   sweep that fails half-way deletes nothing).
+ * - **Ids**: GitHub's numeric `id`, unique across repositories.
+ */
+import { ProviderError, type ProviderHttp } from "../provider-http.js";
+import type { BackfillPage, ChangesPage, PulledRecord, Source } from "../source.js";
+import { isGithubCollection } from "./github-kind.js";
+import { type GithubItem, GithubLists } from "./github-lists.js";
+import { type GithubSettings, readGithubSettings } from "./github-settings.js";
+import { type DescWalk, isoMinus, type SinceWalk, stepDesc, stepSince } from "./github-walks.js";
+
+const perPage = 100;
+
+/** Where the changes of one repository stand, per feed. */
+interface RepositoryCursor {
+  issues?: SinceWalk;
+  comments?: SinceWalk;
+  pulls?: DescWalk;
+}
+
+export interface GithubCursor {
+  /** When everything was last read (epoch ms): the next sweep is due a sweep interval later. */
+  sweptAt: number;
+  repositories: Record<string, RepositoryCursor>;
+}
+
+/** A backfill's position: which repository, and where in its list. */
+interface BackfillToken {
+  repository: number;
+  since: string | null;
+  page: number;
+}
+
+type Feed = "issues" | "comments" | "pulls";
+
+export class GithubSource implements Source {
+  readonly provider = "github";
+  private readonly settings: GithubSettings;
+  private readonly lists: GithubLists;
+
+  constructor(
+    http: ProviderHttp,
+    settings: Record<string, unknown>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.settings = readGithubSettings(settings);
+    this.lists = new GithubLists(http);
+  }
+
+  async verify(signal?: AbortSignal): Promise<void> {
+    // reading one issue of each repository needs what pulling needs; a repository the token cannot see is a 404
+    for (const repository of this.settings.repositories)
+      await this.lists.page(
+        `/repos/${repository}/issues`,
+        { state: "all", per_page: 1 },
+        signal ? { signal } : {},
+      );
+  }
+
+  async changeMark(signal?: AbortSignal): Promise<GithubCursor> {
+    const repositories: Record<string, RepositoryCursor> = {};
+    for (const repository of this.settings.repositories) {
+      const newest = async (path: string) => {
+        const page = await this.lists.page(
+          path,
+          { state: "all", sort: "updated", direction: "desc", per_page: 1 },
+          signal ? { signal } : {},
+        );
+        return page.items[0]?.updated_at ?? null;
+      };
+      // from the newest change GitHub shows now, by GitHub's own clock (ours may differ)
+      repositories[repository] = {
+        issues: {
+          since: minusLookback(await newest(`/repos/${repository}/issues`), this.lookbackMs),
+          page: 1,
+        },
+        comments: {
+          since: minusLookback(await newest(`/repos/${repository}/issues/comments`), this.lookbackMs),
+          page: 1,
+        },
+        pulls: { bookmark: await newest(`/repos/${repository}/pulls`), page: 1, top: null },
+      };
+    }
+    return { sweptAt: this.now(), repositories };
+  }
+
+  async backfillPage(collection: string, token: string | null, signal?: AbortSignal): Promise<BackfillPage> {
+    if (!isGithubCollection(collection))
+      throw new ProviderError("refused", `github has no collection ${JSON.stringify(collection)}`);
+    const at = token === null ? { repository: 0, since: null, page: 1 } : readToken(token);
+    const repository = this.settings.repositories[at.repository];
+    if (repository === undefined) return { records: [], next: null };
+    const opts = signal ? { signal } : {};
+    let records: PulledRecord[];
+    let next: { since: string | null; page: number } | null;
+    if (collection === "pull_request") {
+      const page = await this.lists.page(
+        `/repos/${repository}/pulls`,
+        { state: "all", sort: "created", direction: "asc", per_page: perPage, page: at.page },
+        opts,
+      );
+      records = page.items.map((item) => liveRecord(collection, item));
+      next = page.hasNext && page.items.length > 0 ? { since: null, page: at.page + 1 } : null;
+    } else {
+      const path =
+        collection === "issue" ? `/repos/${repository}/issues` : `/repos/${repository}/issues/comments`;
+      const walk: SinceWalk = { since: at.since, page: at.page };
+      const page = await this.lists.page(path, sinceQuery(collection, walk), opts);
+      // a backfill needs no lookback: what changes while it runs is read by the changes from the mark
+      const step = stepSince(walk, page, 0);
+      records = this.recordsOf(collection, step.items);
+      next = step.more ? step.next : null;
+    }
+    if (next) return { records, next: JSON.stringify({ repository: at.repository, ...next }) };
+    const following = at.repository + 1;
+    return {
+      records,
+      next:
+        following < this.settings.repositories.length
+          ? JSON.stringify({ repository: following, since: null, page: 1 } satisfies BackfillToken)
+          : null,
+    };
+  }
+
+  async changesSince(
+    cursor: unknown,
+    collections: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<ChangesPage> {
+    const from = readCursor(cursor);
+    if (!from) return { expired: "the stored GitHub cursor is not one this version wrote" };
+    const dueAt = from.sweptAt + this.settings.sweepIntervalHours * 3_600_000;
+    if (this.now() >= dueAt)
+      return {
+        expired: `periodic sweep for deleted issues and comments (every ${this.settings.sweepIntervalHours} h): GitHub lists no deletes`,
+      };
+    const feeds: Feed[] = [];
+    if (collections.includes("issue")) feeds.push("issues");
+    if (collections.includes("issue_comment")) feeds.push("comments");
+    if (collections.includes("pull_request")) feeds.push("pulls");
+    const next: GithubCursor = { sweptAt: from.sweptAt, repositories: {} };
+    const steps = this.settings.repositories.flatMap((repository) => {
+      const known = from.repositories[repository] ?? {};
+      next.repositories[repository] = { ...known };
+      return feeds.map(async (feed) => {
+        const step = await this.stepFeed(repository, feed, known, signal);
+        next.repositories[repository]![feed] = step.next as never;
+        return step;
+      });
+    });
+    // side by side (the allotment paces them); records in the order of the feeds
+    const done = await Promise.all(steps);
+    return {
+      records: done.flatMap((step) => step.records),
+      cursor: next,
+      more: done.some((step) => step.more),
+    };
+  }
+
+  private async stepFeed(
+    repository: string,
+    feed: Feed,
+    known: RepositoryCursor,
+    signal?: AbortSignal,
+  ): Promise<{ records: PulledRecord[]; next: SinceWalk | DescWalk; more: boolean }> {
+    const key = `${repository}\u0000${feed}`;
+    if (feed === "pulls") {
+      const walk = known.pulls ?? { bookmark: null, page: 1, top: null };
+      const page = await this.lists.page(
+        `/repos/${repository}/pulls`,
+        { state: "all", sort: "updated", direction: "desc", per_page: perPage, page: walk.page },
+        { ...(walk.page === 1 ? { feed: key } : {}), ...(signal ? { signal } : {}) },
+      );
+      const step = stepDesc(walk, page, this.lookbackMs);
+      return {
+        records: step.items.map((item) => liveRecord("pull_request", item)),
+        next: step.next,
+        more: step.more,
+      };
+    }
+    const collection = feed === "issues" ? "issue" : "issue_comment";
+    const path = feed === "issues" ? `/repos/${repository}/issues` : `/repos/${repository}/issues/comments`;
+    const walk = known[feed] ?? { since: null, page: 1 };
+    const page = await this.lists.page(path, sinceQuery(collection, walk), {
+      feed: key,
+      ...(signal ? { signal } : {}),
+    });
+    const step = stepSince(walk, page, this.lookbackMs);
+    return { records: this.recordsOf(collection, step.items), next: step.next, more: step.more };
+  }
+
+  /** `/issues` lists pull requests too (with a `pull_request` key): they are not issues. */
+  private recordsOf(collection: "issue" | "issue_comment", items: GithubItem[]): PulledRecord[] {
+    return items
+      .filter((item) => collection !== "issue" || item.pull_request === undefined)
+      .map((item) => liveRecord(collection, item));
+  }
+
+  private get lookbackMs(): number {
+    return this.settings.lookbackSeconds * 1000;
+  }
+}
+
+function sinceQuery(collection: "issue" | "issue_comment", walk: SinceWalk) {
+  return {
+    ...(collection === "issue" ? { state: "all" } : {}),
+    sort: "updated",
+    direction: "asc",
+    per_page: perPage,
+    page: walk.page,
+    ...(walk.since !== null ? { since: walk.since } : {}),
+  };
+}
+
+function minusLookback(newest: string | null, lookbackMs: number): string | null {
+  return newest === null ? null : isoMinus(newest, lookbackMs);
+}
+
+function liveRecord(collection: string, item: GithubItem): PulledRecord {
+  return { collection_id: collection, upstream_id: String(item.id), payload: item, deleted: false };
+}
+
+function readToken(token: string): BackfillToken {
+  let parsed: BackfillToken | undefined;
+  try {
+    parsed = JSON.parse(token) as BackfillToken;
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    typeof parsed !== "object" ||
+    parsed === null ||
+    !Number.isInteger(parsed.repository) ||
+    !Number.isInteger(parsed.page) ||
+    (parsed.since !== null && typeof parsed.since !== "string")
+  )
+    throw new ProviderError(
+      "invalid_answer",
+      "the stored GitHub backfill position is not one this version wrote",
+    );
+  return parsed;
+}
+
+function readCursor(cursor: unknown): GithubCursor | undefined {
+  const c = cursor as GithubCursor;
+  if (
+    typeof c !== "object" ||
+    c === null ||
+    typeof c.sweptAt !== "number" ||
+    typeof c.repositories !== "object" ||
+    c.repositories === null
+  )
+    return undefined;
+  return c;
+}
