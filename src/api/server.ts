@@ -18,6 +18,7 @@ import { serviceRoutes } from "./routes/service.js";
 import { sshKeyRoutes } from "./routes/ssh-keys.js";
 import { syncRoutes } from "./routes/syncs.js";
 import { targetRoutes } from "./routes/targets.js";
+import { viewRoutes } from "./routes/views.js";
 import { workerRoutes } from "./routes/workers.js";
 import type { ServerDeps } from "./server-deps.js";
 
@@ -108,6 +109,7 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
   targetRoutes(app, deps);
   sshKeyRoutes(app, deps);
   consumerRoutes(app, deps);
+  viewRoutes(app, deps);
   workerRoutes(app, deps);
   changesRoutes(app, deps);
   return app;
