@@ -10,8 +10,11 @@
 /** Up to 18 digits: always inside bigint's range. */
 export const integerPattern = "^-?(0|[1-9][0-9]{0,17})$";
 
-/** Postgres numeric input refuses exponents past ±1000 and integer parts past 131,072 digits. */
-export const numberPattern = "^-?(0|[1-9][0-9]{0,998})([.][0-9]{1,999})?([eE][-+]?[0-9]{1,3})?$";
+/**
+ * Postgres numeric input refuses exponents past ±1000 and integer parts past 131,072 digits; its regular
+ * expressions count repetitions up to 255.
+ */
+export const numberPattern = "^-?(0|[1-9][0-9]{0,254})([.][0-9]{1,255})?([eE][-+]?[0-9]{1,3})?$";
 
 export const booleanPattern = "^(true|false)$";
 
