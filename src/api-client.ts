@@ -8,6 +8,7 @@ import type { ConsumerView, VerifyResult } from "./consumer/index.js";
 import type { SourceView } from "./sources/index.js";
 import type { Sync } from "./stream/index.js";
 import type { TargetView } from "./targets/index.js";
+import type { GeneratedView, ViewRequest } from "./views/index.js";
 
 /** A sync as the API shows it: with its source (never its credentials) when the service pulls it. */
 export type SyncView = Sync & { source?: SourceView };
@@ -66,6 +67,15 @@ export class ApiClient {
 
   verify(consumerId: string): Promise<VerifyResult> {
     return this.request("POST", `/v1/consumers/postgres/${consumerId}/verify`);
+  }
+
+  /** A typed view of one collection of the consumer's table; `apply` also runs it in the target. */
+  generateView(consumerId: string, view: ViewRequest, apply: boolean): Promise<GeneratedView> {
+    return this.request(
+      "POST",
+      `/v1/consumers/postgres/${consumerId}/views${apply ? "?apply=true" : ""}`,
+      view,
+    );
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -9,6 +9,7 @@ import { startCommand } from "./start-command.js";
 import { statusCommand } from "./status-command.js";
 import { tokenCommand } from "./token-command.js";
 import { packageVersion, versionCommand } from "./version-command.js";
+import { viewsCommand } from "./views-command.js";
 
 export function createProgram(): Command {
   const program = new Command("sequin")
@@ -25,6 +26,7 @@ export function createProgram(): Command {
   program.addCommand(sqlCommand());
   program.addCommand(statusCommand());
   program.addCommand(consumersCommand());
+  program.addCommand(viewsCommand());
   program.addCommand(configCommand());
   program.addCommand(tokenCommand());
   program.addCommand(versionCommand());
