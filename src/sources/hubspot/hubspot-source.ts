@@ -35,6 +35,8 @@ const horizonMarginMs = 86_400_000;
 /** Property names are read again after this long (a property added in HubSpot is then pulled too). */
 const propertiesTtlMs = 15 * 60_000;
 
+/** How many of HubSpot's last `Date`s its clock is read from. */
+const clockReadings = 8;
 /** One search pacer per credential in this process: syncs sharing a token share HubSpot's search limit. */
 const searchAllotments = new Map<string, Allotment>();
 
@@ -49,8 +51,8 @@ export class HubSpotSource implements Source {
   readonly provider = "hubspot";
   private readonly now: () => number;
   private readonly search: Allotment;
-  /** HubSpot's clock less ours, from the `Date` of its last answer. */
-  private skewMs = 0;
+  /** HubSpot's clock less ours, as each of its last answers' `Date` showed it (newest last). */
+  private readonly skews: number[] = [];
   private readonly properties = new Map<string, { names: string[]; at: number }>();
 
   constructor(
@@ -244,14 +246,20 @@ export class HubSpotSource implements Source {
     return answer.body;
   }
 
-  /** HubSpot's clock from its answer's `Date` (whole seconds: rounded down, so a window never runs ahead). */
+  /**
+   * HubSpot's clock from its answers' `Date`. It has whole seconds, rounded down: one answer puts HubSpot up
+   * to a second behind, and a window ending there would leave the last second's changes to the next pass.
+   * The largest of the last few readings is closer and still never ahead (each is a lower bound).
+   */
   private learnClock(answer: ProviderAnswer): void {
     const date = Date.parse(answer.headers.get("date") ?? "");
-    if (!Number.isNaN(date)) this.skewMs = date - this.now();
+    if (Number.isNaN(date)) return;
+    this.skews.push(date - this.now());
+    if (this.skews.length > clockReadings) this.skews.shift();
   }
 
   private hubspotNow(): number {
-    return this.now() + this.skewMs;
+    return this.now() + (this.skews.length > 0 ? Math.max(...this.skews) : 0);
   }
 }
 

@@ -85,8 +85,8 @@ async function handle(
       reply = { status: refreshed.ok ? 200 : 400, body: refreshed.body };
     } else {
       const auth = context.tokens.authorize(request.headers.authorization);
+      entry.install = auth.install ?? null;
       if (!auth.ok) throw unauthorized(auth.category, auth.message);
-      entry.install = auth.install;
       const refusal = context.limits.admit(auth.install, search, receivedAt);
       if (refusal) throw rateLimited(refusal);
       const latency = context.faults.latencyFor(url.pathname);

@@ -22,7 +22,13 @@ interface AccessToken {
 
 export type Authorization =
   | { ok: true; install: string; privateApp: boolean }
-  | { ok: false; category: "INVALID_AUTHENTICATION" | "EXPIRED_AUTHENTICATION"; message: string };
+  | {
+      ok: false;
+      category: "INVALID_AUTHENTICATION" | "EXPIRED_AUTHENTICATION";
+      message: string;
+      /** The install of a token that is known but revoked or expired (for the request log). */
+      install?: string;
+    };
 
 export class Tokens {
   private readonly access = new Map<string, AccessToken>();
@@ -93,6 +99,7 @@ export class Tokens {
     if (!known || known.revoked)
       return {
         ok: false,
+        ...(known ? { install: known.install } : {}),
         category: "INVALID_AUTHENTICATION",
         message: token
           ? "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
@@ -102,6 +109,7 @@ export class Tokens {
       const minutes = Math.max(1, Math.floor((this.clock.nowMs() - known.expiresAt) / 60_000));
       return {
         ok: false,
+        install: known.install,
         category: "EXPIRED_AUTHENTICATION",
         message: `The OAuth token used to make this call expired ${minutes} minute(s) ago.`,
       };
