@@ -95,6 +95,12 @@ export interface ProviderHttpOptions {
   maxAttempts?: number;
   /** Waits on the provider's rate limit per request before giving up as unavailable. */
   maxThrottledWaits?: number;
+  /**
+   * A pause the provider asked for that ends further away than this (a quota spent until its hourly or
+   * daily reset) is not waited out inside a request: the request fails as unavailable, naming when the pause
+   * ends, so the sync shows it is failing; the runner's retries then wait in the allotment, asking nothing.
+   */
+  longPauseMs?: number;
   /** Called after every attempt (metrics). */
   onRequest?: (event: RequestEvent) => void;
   now?: () => number;
@@ -163,12 +169,14 @@ export class ProviderHttp {
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly maxThrottledWaits: number;
+  private readonly longPauseMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: ProviderHttpOptions) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 6;
     this.maxThrottledWaits = options.maxThrottledWaits ?? 20;
+    this.longPauseMs = options.longPauseMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -190,6 +198,7 @@ export class ProviderHttp {
     let throttledWaits = 0;
     let reauthorized = false;
     for (;;) {
+      this.refuseLongPause(url);
       const turn = await this.options.allotment.take(options.signal);
       const started = this.now();
       let answer: ProviderAnswer | undefined;
@@ -266,6 +275,17 @@ export class ProviderHttp {
         }
       }
     }
+  }
+
+  /** Fails as unavailable while the credential's pause has longer than `longPauseMs` to run. */
+  private refuseLongPause(url: URL): void {
+    const until = this.options.allotment.pausedUntilMs;
+    if (until - this.now() <= this.longPauseMs) return;
+    throw new ProviderError(
+      "unavailable",
+      `${this.options.provider.provider} asked to wait until ${new Date(until).toISOString()} (its rate limit for this credential is spent): pulling resumes then`,
+      { url: redactedPath(url) },
+    );
   }
 
   private url(path: string, query: GetOptions["query"]): URL {
