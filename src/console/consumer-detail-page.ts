@@ -9,6 +9,7 @@ import { type ConsumerView, lagCountCap } from "../consumer/index.js";
 import { listSyncs } from "../stream/index.js";
 import { hxRedirect, idParam, sendHtml } from "./console-http.js";
 import { consumerPanels } from "./consumer-panels.js";
+import { consumerCollections, consumerViewsRoutes, viewsPanel } from "./consumer-views-panel.js";
 import { html } from "./html.js";
 import { chartWindowMs, lagChart } from "./lag-chart.js";
 import { selectLagSamplesSinceStart } from "./lag-sample-queries.js";
@@ -69,13 +70,13 @@ async function live(deps: ServerDeps, id: string) {
 ${backfill}
 ${consumerPanels(c, panelContext, events, html`<section class="panel"><h2>Lag, last hour</h2>${lagChart(samples, now, threshold)}</section>`)}
 </div>`;
-  return { view, name: c.name };
+  return { view, name: c.name, typedViews: viewsPanel(c, consumerCollections(c, syncs)) };
 }
 
 export function consumerDetailPage(app: FastifyInstance, deps: ServerDeps): void {
   app.get("/console/consumers/:id", async (request, reply) => {
-    const { view, name } = await live(deps, idParam(request, "consumer"));
-    return sendHtml(reply, page({ title: name, section: "consumers", body: view }));
+    const { view, name, typedViews } = await live(deps, idParam(request, "consumer"));
+    return sendHtml(reply, page({ title: name, section: "consumers", body: html`${view}${typedViews}` }));
   });
 
   app.get("/console/consumers/:id/live", async (request, reply) =>
@@ -89,6 +90,8 @@ export function consumerDetailPage(app: FastifyInstance, deps: ServerDeps): void
       return sendHtml(reply, (await live(deps, id)).view);
     });
   }
+
+  consumerViewsRoutes(app, deps);
 
   app.post("/console/consumers/:id/delete", async (request, reply) => {
     await deps.consumers.delete(idParam(request, "consumer"));
