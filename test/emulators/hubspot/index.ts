@@ -42,8 +42,8 @@ export interface HubSpotEmulator {
   refreshes(refreshToken: string): number;
   /** The lifetime of access tokens given from now on (seconds; HubSpot's is 1800). */
   setTokenLifetime(seconds: number): void;
-  /** The limits (null lifts one); unset fields keep their value. */
-  setLimits(limits: Partial<LimitSettings>): void;
+  /** The limits (null lifts one), of every install or of one; unset fields keep their value. */
+  setLimits(limits: Partial<LimitSettings>, install?: string): void;
   /** Midnight for the daily quota. */
   resetDaily(): void;
   /** How long a change takes to show in search (ms). */
@@ -117,8 +117,9 @@ export async function startHubSpotEmulator(
     setTokenLifetime(seconds) {
       tokens.lifetimeSeconds = seconds;
     },
-    setLimits(settings) {
-      limits.settings = { ...limits.settings, ...settings };
+    setLimits(settings, install) {
+      if (install === undefined) limits.settings = { ...limits.settings, ...settings };
+      else limits.perInstall.set(install, { ...limits.perInstall.get(install), ...settings });
     },
     resetDaily: () => limits.resetDaily(),
     setIndexLag(ms) {

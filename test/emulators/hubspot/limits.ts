@@ -25,7 +25,13 @@ interface Usage {
 
 export class Limits {
   settings: LimitSettings = { tenSecondly: 100, daily: 250_000, searchPerSecond: 5 };
+  /** Limits of one install, over the portal's. */
+  readonly perInstall = new Map<string, Partial<LimitSettings>>();
   private readonly usage = new Map<string, Usage>();
+
+  private settingsOf(install: string): LimitSettings {
+    return { ...this.settings, ...this.perInstall.get(install) };
+  }
 
   constructor(private readonly clock: EmulatorClock) {}
 
@@ -34,7 +40,7 @@ export class Limits {
     const usage = this.usageOf(install);
     usage.tenSecond = usage.tenSecond.filter((t) => t > atMs - 10_000);
     usage.search = usage.search.filter((t) => t > atMs - 1000);
-    const { tenSecondly, daily, searchPerSecond } = this.settings;
+    const { tenSecondly, daily, searchPerSecond } = this.settingsOf(install);
     if (daily !== null && usage.usedToday >= daily) return "DAILY";
     if (search) {
       if (searchPerSecond !== null && usage.search.length >= searchPerSecond) return "SECONDLY";
@@ -50,7 +56,7 @@ export class Limits {
   /** The `X-HubSpot-RateLimit-*` headers of an answer (the daily ones for private apps only). */
   headers(install: string, privateApp: boolean): Record<string, string> {
     const usage = this.usageOf(install);
-    const { tenSecondly, daily } = this.settings;
+    const { tenSecondly, daily } = this.settingsOf(install);
     const headers: Record<string, string> = {};
     if (tenSecondly !== null) {
       headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000";
