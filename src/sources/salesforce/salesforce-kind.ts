@@ -1,0 +1,140 @@
+/**
+ * Salesforce as a provider: collections are sObject names (the standard ones listed, any other standard or
+ * custom object by name), the REST API version we speak (one place), the defaults, the credential's fields
+ * and the settings. Facts: docs/sources/salesforce.md.
+ */
+import { createHash } from "node:crypto";
+import type { SourceKind } from "../source.js";
+
+/** The REST API version every request names (Winter '25). */
+export const SALESFORCE_API_VERSION = "62.0";
+export const apiPath = `/services/data/v${SALESFORCE_API_VERSION}`;
+
+export const defaultLoginUrl = "https://login.salesforce.com";
+
+export interface SalesforceSettings {
+  /** Changes are read again this far back on every poll: records that commit late with an older stamp. */
+  lookbackSeconds: number;
+  /** How often the delete log (`/sobjects/{T}/deleted`) is read per collection. */
+  deletedCheckSeconds: number;
+  /** Pulling stops (failing, retried) while the org has used this share of its daily API requests. */
+  dailyQuotaPercent: number;
+}
+
+export const defaultSettings: SalesforceSettings = {
+  lookbackSeconds: 300,
+  deletedCheckSeconds: 60,
+  dailyQuotaPercent: 100,
+};
+
+const settingRules: Record<
+  string,
+  { key: keyof SalesforceSettings; min: number; max: number; what: string }
+> = {
+  lookback_seconds: { key: "lookbackSeconds", min: 0, max: 86_400, what: "seconds" },
+  deleted_check_seconds: { key: "deletedCheckSeconds", min: 1, max: 86_400, what: "seconds" },
+  daily_quota_percent: { key: "dailyQuotaPercent", min: 1, max: 100, what: "percent" },
+};
+
+/** The settings with their defaults; call after checkSettings accepted them. */
+export function salesforceSettings(settings: Record<string, unknown>): SalesforceSettings {
+  const out = { ...defaultSettings };
+  for (const [field, rule] of Object.entries(settingRules))
+    if (typeof settings[field] === "number") out[rule.key] = settings[field] as number;
+  return out;
+}
+
+const standardCollections = ["Account", "Contact", "Opportunity", "Lead", "Case", "User"];
+
+const credentialNames = ["access_token", "refresh_token", "client_id", "client_secret", "login_url"];
+
+export const salesforceKind: SourceKind = {
+  provider: "salesforce",
+  label: "Salesforce",
+  credentialFields: [
+    {
+      field: "refresh_token",
+      label: "Refresh token",
+      secret: true,
+      placeholder: "5Aep861…",
+      hint: "From your connected app's OAuth flow (scopes: api, refresh_token). With the client id and secret, the sync renews its session by itself. Or leave it out and give an access token.",
+    },
+    {
+      field: "client_id",
+      label: "Consumer key",
+      placeholder: "3MVG9…",
+      hint: "Your connected app's consumer key (client id); needed with a refresh token.",
+    },
+    {
+      field: "client_secret",
+      label: "Consumer secret",
+      secret: true,
+      hint: "Your connected app's consumer secret; needed with a refresh token.",
+    },
+    {
+      field: "login_url",
+      label: "Login URL",
+      placeholder: defaultLoginUrl,
+      hint: "Optional: https://test.salesforce.com for a sandbox, or your My Domain login address.",
+    },
+    {
+      field: "access_token",
+      label: "Access token",
+      secret: true,
+      placeholder: "00D…!AQ…",
+      hint: "A session id alone (no refresh): it stops working when the session ends, and the sync then fails until you give a new one.",
+    },
+  ],
+  collections: standardCollections,
+  // the sync's base_url is the org's instance URL; this default is refused with a message saying so
+  defaultBaseUrl: defaultLoginUrl,
+  // Sequin's default allotment of a Salesforce org: 28,800 requests a day, one every 3 s
+  defaultRequestsPerSecond: 1 / 3,
+  // Salesforce has no per-second limit, but at most 25 long-running requests at once in production
+  maxRequestsPerSecond: 25,
+  defaultPollIntervalSeconds: 5,
+  offersCollection(name) {
+    // a custom object (Invoice__c, ns__Invoice__c) or a standard one (Campaign, OpportunityLineItem)
+    return (
+      /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:__[A-Za-z0-9]+)?__c$/.test(name) ||
+      /^[A-Z][A-Za-z0-9]{1,79}$/.test(name)
+    );
+  },
+  checkSettings(settings) {
+    const problems: Record<string, string> = {};
+    for (const [field, value] of Object.entries(settings)) {
+      const rule = settingRules[field];
+      if (!rule) problems[field] = `is not a Salesforce setting (${Object.keys(settingRules).join(", ")})`;
+      else if (typeof value !== "number" || !Number.isFinite(value) || value < rule.min || value > rule.max)
+        problems[field] = `must be a number of ${rule.what} from ${rule.min} to ${rule.max}`;
+    }
+    return problems;
+  },
+  checkCredentials(credentials) {
+    const problems: Record<string, string> = {};
+    for (const field of Object.keys(credentials))
+      if (!credentialNames.includes(field)) problems[field] = "is not a Salesforce credential field";
+    for (const field of credentialNames) {
+      const value = credentials[field];
+      if (value !== undefined && (typeof value !== "string" || value.length === 0))
+        problems[field] = "must be a non-empty string";
+    }
+    const has = (field: string) => typeof credentials[field] === "string" && credentials[field] !== "";
+    if (has("refresh_token")) {
+      if (!has("client_id"))
+        problems.client_id = "is required with a refresh token: the connected app's consumer key";
+      if (!has("client_secret"))
+        problems.client_secret = "is required with a refresh token: the connected app's consumer secret";
+    } else if (!has("access_token"))
+      problems.access_token =
+        "is required: an access token, or a refresh token with client_id and client_secret";
+    const login = credentials.login_url;
+    if (typeof login === "string" && login !== "" && !/^https?:\/\/[^/\s]+\/?$/.test(login))
+      problems.login_url = "must be an http(s) address without a path, e.g. https://login.salesforce.com";
+    return problems;
+  },
+  fingerprint(credentials) {
+    const secret = String(credentials.refresh_token ?? credentials.access_token);
+    return `salesforce:${createHash("sha256").update(secret).digest("hex").slice(0, 16)}`;
+  },
+};
