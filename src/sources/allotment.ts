@@ -44,6 +44,16 @@ export class Allotment {
     this.windowMs = perSecond >= 1 ? 1000 : 1000 / perSecond;
   }
 
+  /**
+   * Counts the whole allotment as used just now: the first requests wait one window. For a process's first
+   * use of a credential, which another process may have used in the last second (the API verifying it
+   * before a worker pulls, a worker that died and whose lease this one took).
+   */
+  spentJustNow(): void {
+    const freeAt = this.now() + this.windowMs;
+    this.held = Array.from({ length: this.capacity }, () => ({ freeAt }));
+  }
+
   /** Holds every request of the credential until `untilMs` (epoch ms); a shorter pause does not shorten one. */
   pauseUntil(untilMs: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, untilMs);
@@ -94,7 +104,8 @@ export class Allotment {
 
 /**
  * One allotment per credential in this process, so two syncs sharing an API key share its limit. Keyed by
- * a fingerprint of the credential (never the secret itself).
+ * a fingerprint of the credential (never the secret itself). A credential's allotment starts spent: this
+ * process cannot know what others sent with it in the last second.
  */
 export class Allotments {
   private readonly byKey = new Map<string, Allotment>();
@@ -104,6 +115,7 @@ export class Allotments {
     if (allotment) allotment.setRate(perSecond);
     else {
       allotment = new Allotment(perSecond);
+      allotment.spentJustNow();
       this.byKey.set(fingerprint, allotment);
     }
     return allotment;
