@@ -8,6 +8,7 @@ import {
   epochSecondsPattern,
   integerPattern,
   localTimestampPattern,
+  numberMaxLength,
   numberPattern,
   zonedTimestampPattern,
 } from "./value-guards.js";
@@ -49,7 +50,7 @@ counts as (
     count(*) filter (where kind = 'array') as "arrays",
     count(*) filter (where t ~ $3) as "booleans",
     count(*) filter (where t ~ $4) as "integers",
-    count(*) filter (where t ~ $5) as "numbers",
+    count(*) filter (where t ~ $5 and length(t) <= ${numberMaxLength}) as "numbers",
     count(*) filter (where t ~ $6) as "dates",
     count(*) filter (where t ~ $7 or t ~ $8) as "timestamps",
     count(*) filter (where t ~ $9) as "epochMilliseconds",

@@ -103,7 +103,7 @@ test("Stripe customers: epoch-second created, nested address and invoice_setting
   assert.deepEqual(answer.view, { schema: target.schema, name: "stripe_records_customer" });
   assert.match(
     answer.sql,
-    /^create or replace view "sequin"."stripe_records_customer" as\nselect\n {2}sequin_id,/,
+    /^create or replace view "sequin"."stripe_records_customer" as\nselect\n {2}record.sequin_id,/,
   );
   const columns = byName(answer.columns);
   const typeOf = (name: string) => columns[name]?.type;
