@@ -70,7 +70,10 @@ test("generate a collection's view, copy it, run it, create it; on a phone too",
   const result = page.locator('[data-view-result="contacts"]');
   await result.waitFor();
   const statement = (await result.locator("pre").textContent()) ?? "";
-  assert.match(statement, /^create or replace view "sequin"."crm_contacts" as\nselect\n {2}record.sequin_id,/);
+  assert.match(
+    statement,
+    /^create or replace view "sequin"."crm_contacts" as\nselect\n {2}record.sequin_id,/,
+  );
   await result
     .locator('tr[data-column="properties_numemployees"]')
     .filter({ hasText: "1 sampled value did not fit" })
