@@ -197,20 +197,25 @@ test("backfill, then live changes, late commits, ties past a page, deletes, purg
   const live = await waitState(syncId, "live");
   assert.equal(live.last_error, null);
 
-  // live: a late commit stamped before changes already read, a second holding more records than a page,
-  // a delete into the recycle bin, a purge of a live record, a delete then undelete
-  emulator.update("Contact", contacts[0]!, { LastName: "Committed late" }, { lateByMs: 2000 });
+  // live: a change that commits 3 s late, stamped before a change already read
+  emulator.update("Contact", contacts[0]!, { LastName: "Committed late" }, { lateByMs: 3000 });
   emulator.update("Contact", contacts[1]!, { LastName: "Changed after, read first" });
+  await waitFor("the change read first", async () => {
+    const stream = await streamOf(syncId, "Contact");
+    return (stream.get(contacts[1]!) as { LastName?: string })?.LastName === "Changed after, read first";
+  });
+  // more records in one second than a page holds, a delete into the recycle bin, a delete then undelete
   const at = emulator.clock.nowMs();
   for (let i = 0; i < 2100; i++) emulator.create("Account", { Name: `Tie ${i}` }, { at });
   emulator.remove("Account", accounts[10]!);
-  emulator.purge("Account", accounts[11]!);
   emulator.remove("Contact", contacts[2]!);
   emulator.undelete("Contact", contacts[2]!);
   emulator.update("Invoice__c", emulator.all("Invoice__c")[0]!.Id as string, { Amount__c: 99 });
-  // the delete log is read by whole minutes: the org's clock moves on
-  emulator.clock.advance(61_000);
   await waitConverged(syncId, "live changes", 45_000);
+  // a live record hard-deleted (no recycle bin): seen in the delete log, read by whole minutes
+  emulator.purge("Account", accounts[11]!);
+  emulator.clock.advance(61_000);
+  await waitConverged(syncId, "a purge", 30_000);
   const { rows } = await api.store.pool.query(
     "select upstream_id, deleted from sequin_records where sync_id = $1 and upstream_id = any($2) order by upstream_id",
     [syncId, [accounts[10], accounts[11]]],
