@@ -5,7 +5,8 @@
  * jsonb. When most values fit a type but some do not, the column is text and `sample_errors` counts the
  * values that did not fit, so the misfits are seen instead of becoming NULL.
  */
-import { assignNames } from "./column-names.js";
+import { SequinError } from "../errors.js";
+import { assignNames, recordColumns } from "./column-names.js";
 import { looksLikeIdentifier } from "./value-guards.js";
 
 export const columnTypes = ["text", "bigint", "numeric", "boolean", "timestamptz", "date", "jsonb"] as const;
@@ -78,6 +79,37 @@ function comparePaths(a: readonly string[], b: readonly string[]): number {
   return a.length - b.length;
 }
 
+/** A Postgres relation, a view included, has at most 1,600 columns; the record's own come first. */
+export const maxPayloadColumns = 1600 - recordColumns.length;
+
+/**
+ * The first-level keys to replace by their keys' columns: those whose values are all objects. When that
+ * makes more columns than a view may have, the objects with the most keys stay one jsonb column each,
+ * largest first, until the rest fit.
+ */
+function objectsToExpand(top: readonly PathCounts[], nested: Map<string, PathCounts[]>): Set<string> {
+  const expandable = top.filter((p) => {
+    const children = nested.get(p.path[0]!)?.length ?? 0;
+    return p.objects > 0 && p.objects === p.present && children > 0;
+  });
+  const expand = new Set(expandable.map((p) => p.path[0]!));
+  const size = (key: string) => nested.get(key)!.length;
+  let columns = top.length + [...expand].reduce((n, key) => n + size(key) - 1, 0);
+  const largestFirst = [...expand].sort((a, b) => size(b) - size(a) || (a < b ? -1 : 1));
+  for (const key of largestFirst) {
+    if (columns <= maxPayloadColumns) break;
+    expand.delete(key);
+    columns -= size(key) - 1;
+  }
+  if (columns > maxPayloadColumns) {
+    throw new SequinError(
+      "conflict",
+      `the sampled payloads have ${columns} keys; a Postgres view holds at most ${maxPayloadColumns} of them besides the record's own columns, so no view can show them all: read the rest from the table's payload`,
+    );
+  }
+  return expand;
+}
+
 /**
  * One column per path, ordered by path. A first-level key whose values are all objects is replaced by its
  * keys' columns; one whose values are sometimes objects and sometimes not, or always empty objects, stays
@@ -89,13 +121,9 @@ export function inferColumns(paths: readonly PathCounts[], sampled: number): Inf
   for (const p of sorted) {
     if (p.path.length === 2) nested.set(p.path[0]!, [...(nested.get(p.path[0]!) ?? []), p]);
   }
-  const leaves: PathCounts[] = [];
-  for (const p of sorted) {
-    if (p.path.length !== 1) continue;
-    const children = nested.get(p.path[0]!) ?? [];
-    const expand = p.objects > 0 && p.objects === p.present && children.length > 0;
-    leaves.push(...(expand ? children : [p]));
-  }
+  const top = sorted.filter((p) => p.path.length === 1);
+  const expand = objectsToExpand(top, nested);
+  const leaves = top.flatMap((p) => (expand.has(p.path[0]!) ? nested.get(p.path[0]!)! : [p]));
   const names = assignNames(leaves.map((p) => p.path));
   return leaves.map((p, i) => ({
     name: names[i]!,

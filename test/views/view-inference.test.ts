@@ -162,3 +162,19 @@ test("the statement keeps the record's columns, quotes every name and guards eve
     ].join("\n"),
   );
 });
+
+test("past Postgres's 1,600 columns, the objects with the most keys stay jsonb; beyond that, a clear refusal", () => {
+  const many = (parent: string, n: number) => [
+    counts([parent], { present: 1, objects: 1 }),
+    ...Array.from({ length: n }, (_, i) => counts([parent, `k${i}`], { present: 1 })),
+  ];
+  const columns = inferColumns([...many("properties", 1590), ...many("address", 5), ...many("extra", 20)], 1);
+  assert.equal(columns.length, 1 + 5 + 20);
+  assert.deepEqual(
+    columns.filter((c) => c.type === "jsonb").map((c) => c.source_path),
+    ["properties"],
+  );
+  assert.equal(inferColumns(many("properties", 1596), 1).length, 1596);
+  const flat = Array.from({ length: 1700 }, (_, i) => counts([`k${i}`], { present: 1 }));
+  assert.throws(() => inferColumns(flat, 1), /1700 keys; a Postgres view holds at most 1596/);
+});

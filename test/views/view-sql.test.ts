@@ -160,3 +160,15 @@ test("the inference query counts what each guard admits, over the newest rows on
   assert.equal(newest.sampled, 1);
   assert.equal(newest.paths.find((p) => p.path.join(".") === "n")!.epochMilliseconds, 1);
 });
+
+test("a payload of 1,596 keys makes a view of Postgres's most columns, 1,600, that runs", async () => {
+  const payload = Object.fromEntries(
+    Array.from({ length: 1596 }, (_, i) => [`key_${i}`, i % 2 ? String(i) : `v${i}`]),
+  );
+  await write("wide", [payload]);
+  const view = await views.generate("c", { collection_id: "wide" }, { apply: true });
+  assert.equal(view.columns.length, 1596);
+  const row = await admin.query("select * from crm.records_wide");
+  assert.equal(Object.keys(row.rows[0]).length, 1600);
+  assert.equal(row.rows[0].key_1, "1");
+});
