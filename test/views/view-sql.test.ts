@@ -81,6 +81,8 @@ const keys = fc.constantFrom(
   "when",
   "id",
   "",
+  "back\\slash",
+  'it\'s "quoted"',
 );
 const payload = fc.dictionary(keys, value, { maxKeys: 6 });
 
