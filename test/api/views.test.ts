@@ -422,6 +422,39 @@ test("the target's refusals: no create privilege, a table of that name, a view w
     sample: 1,
   });
 
+  // the consumer's table missing, or not readable by the target's user
+  const tableless = await ok(
+    "POST",
+    "/v1/consumers/postgres",
+    {
+      name: "tableless",
+      target_id: targetId,
+      filter: { provider: "stripe" },
+      table: { schema: target.schema, name: "nowhere" },
+    },
+    201,
+  );
+  const noTable = await generate(tableless.id, { collection_id: "customer" });
+  assert.equal(noTable.status, 409);
+  assert.match(
+    noTable.body.summary,
+    /table "sequin"."nowhere" does not exist in the target: create it with the consumer's create_table_sql/,
+  );
+  await target.admin.query(`revoke select on ${target.schema}.stripe_records from ${target.user}`);
+  try {
+    const unreadable = await generate(stripe, { collection_id: "customer" });
+    assert.equal(unreadable.status, 409);
+    assert.equal(unreadable.body.sqlstate, "42501");
+    assert.match(
+      unreadable.body.summary,
+      new RegExp(
+        `may not read table "sequin"."stripe_records": grant select on "sequin"."stripe_records" to "${target.user}";`,
+      ),
+    );
+  } finally {
+    await target.admin.query(`grant select on ${target.schema}.stripe_records to ${target.user}`);
+  }
+
   // a target registered while it answered, then gone
   const proxy = await TcpProxy.start({ host: target.host, port: target.port });
   const down = await ok(
