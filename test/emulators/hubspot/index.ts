@@ -4,7 +4,7 @@
  * past") and point any HTTP client, or HubSpot's own, at `baseUrl`. It reproduces what breaks syncs: the
  * search index that shows changes late, the 10,000-result cap of a search, archiving that leaves the
  * last-modified property alone, the 90-day recycle bin, merges that make ids disappear, the three limits
- * with their headers and 429 bodies, OAuth tokens that expire. docs/testing-emulators.md lists what it covers.
+ * with their headers and 429 bodies, OAuth tokens that expire. docs/sources/hubspot.md lists what it covers.
  */
 import type { AddressInfo } from "node:net";
 import { onCleanup } from "../../helpers/cleanup.js";
