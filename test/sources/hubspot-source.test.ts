@@ -171,15 +171,17 @@ test("deletes: archived records, merged-away ids and restores reach the mirror; 
   );
 });
 
-test("a cursor older than the 90-day recycle bin is expired", async () => {
+test("a cursor older than the 90-day recycle bin is expired; a collection added to an old sync is not", async () => {
   const source = sourceFor({ access_token: emulator.createPrivateApp() });
-  const cursor = await source.changeMark();
+  const { cursor } = await round(source, new Map(), await source.changeMark(), ["tickets"]);
   emulator.clock.advance(90 * DAY_MS);
   try {
     await source.verify(); // HubSpot's clock is learned from its answers
     const page = await source.changesSince(cursor, ["tickets"]);
     assert.ok("expired" in page);
-    assert.match(page.expired, /90 days/);
+    assert.match(page.expired, /tickets is older than HubSpot's 90 days/);
+    const added = await source.changesSince(cursor, ["deals"]);
+    assert.ok(!("expired" in added), "deals, added now, start near now");
   } finally {
     emulator.clock.setOffset(0);
   }

@@ -35,6 +35,8 @@ const horizonMarginMs = 86_400_000;
 /** Property names are read again after this long (a property added in HubSpot is then pulled too). */
 const propertiesTtlMs = 15 * 60_000;
 
+/** How far back the first pass of a collection added to a running sync reaches, at most. */
+const newCollectionReachMs = 86_400_000;
 /** How many of HubSpot's last `Date`s its clock is read from. */
 const clockReadings = 8;
 /** One search pacer per credential in this process: syncs sharing a token share HubSpot's search limit. */
@@ -98,7 +100,9 @@ export class HubSpotSource implements Source {
     if (pending.length === 0) pending = [...collections];
     const collection = pending[0]!;
     const pass: Pass = from.passes[collection] ?? {
-      from: from.mark - this.options.lookbackMs,
+      // a collection added to the sync later starts near now (its backfill starts with this pass), not at
+      // the sync's old mark, which would search months of changes or even count as expired
+      from: Math.max(from.mark, this.hubspotNow() - newCollectionReachMs) - this.options.lookbackMs,
       to: null,
       afterId: null,
       phase: collection === OWNERS ? "live" : "search",
