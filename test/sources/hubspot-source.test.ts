@@ -254,3 +254,15 @@ test("a spent daily quota fails at once as unavailable, naming it, and works aga
   const page = await source.changesSince(cursor, ["deals"]);
   assert.ok(!("expired" in page));
 });
+
+test("a token without the account-details scope is still good; a collection's missing scope is refused, named", async () => {
+  const source = sourceFor({ access_token: emulator.createPrivateApp() });
+  emulator.faults.failNext(1, { kind: "missing_scopes", path: "/account-info" });
+  await source.verify();
+  emulator.faults.failNext(1, { kind: "missing_scopes", path: "/crm/v3/properties/deals" });
+  const error = await source.backfillPage("deals", null).catch((e: unknown) => e);
+  assert.ok(error instanceof ProviderError);
+  assert.equal(error.kind, "refused");
+  assert.equal(error.details.code, "MISSING_SCOPES");
+  assert.match(error.message, /hasn't been granted all required scopes/);
+});

@@ -1,7 +1,7 @@
 /**
  * HubSpot as a provider: the CRM objects we pull (records carry HubSpot's object type names), the
- * defaults, the credential's fields (a private app's access token, or an OAuth app's refresh token with its
- * client id and secret) and the settings. Facts and what each limit means: docs/sources/hubspot.md.
+ * defaults, the credential's fields (a service key or a private app's token, or an OAuth app's refresh
+ * token with its client id and secret) and the settings. Facts and what each limit means: docs/sources/hubspot.md.
  */
 import { createHash } from "node:crypto";
 import type { SourceKind } from "../source.js";
@@ -30,16 +30,16 @@ export const hubspotKind: SourceKind = {
   credentialFields: [
     {
       field: "access_token",
-      label: "Private app access token",
+      label: "Service key or private app token",
       secret: true,
       placeholder: "pat-na1-…",
-      hint: "A private app's token with read scopes for the collections below (crm.objects.contacts.read, …, crm.objects.owners.read). Or leave it empty and give an OAuth app's refresh token, client id and secret.",
+      hint: "A service key (Development → Keys → Service keys) or a legacy private app's token, with the read scopes of the collections below (crm.objects.contacts.read, …, crm.objects.owners.read). Or leave it empty and give an OAuth app's refresh token, client id and secret.",
     },
     {
       field: "refresh_token",
       label: "OAuth refresh token",
       secret: true,
-      hint: "Instead of a private app token: a refresh token of your OAuth app's install; access tokens are renewed from it before they expire.",
+      hint: "Instead of a token: a refresh token of your OAuth app's install; access tokens are renewed from it before they expire.",
     },
     { field: "client_id", label: "OAuth client id", hint: "With a refresh token: your app's client id." },
     {
@@ -68,14 +68,14 @@ export const hubspotKind: SourceKind = {
     const text = (field: string) => typeof credentials[field] === "string" && credentials[field] !== "";
     if (given("access_token")) {
       if (!text("access_token") || !/^[A-Za-z0-9_.:-]+$/.test(credentials.access_token as string))
-        problems.access_token = "must be a HubSpot private app access token (pat-…)";
+        problems.access_token = "must be a HubSpot service key or private app access token (pat-…)";
       for (const field of ["refresh_token", "client_id", "client_secret"])
-        if (given(field)) problems[field] = "goes with an OAuth app, not with a private app access token";
+        if (given(field)) problems[field] = "goes with an OAuth app, not with an access token";
       return problems;
     }
     if (!given("refresh_token") && !given("client_id") && !given("client_secret")) {
       problems.access_token =
-        "is required: a private app access token, or instead refresh_token, client_id and client_secret";
+        "is required: a service key or private app token, or instead refresh_token, client_id and client_secret";
       return problems;
     }
     for (const field of ["refresh_token", "client_id", "client_secret"])

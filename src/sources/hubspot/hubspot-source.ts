@@ -70,12 +70,17 @@ export class HubSpotSource implements Source {
     this.search = search;
   }
 
+  /**
+   * The account's details: a token HubSpot does not know is refused (401). A 403 proves the token is good
+   * but lacks the scope this call may need (`oauth`, which a service key or private app may not have): a
+   * collection's missing scope shows when the collection is read, naming the scope.
+   */
   async verify(signal?: AbortSignal): Promise<void> {
-    await this.get("/account-info/v3/details", {}, signal);
+    await this.accountDetails(signal);
   }
 
   async changeMark(signal?: AbortSignal): Promise<HubSpotCursor> {
-    await this.get("/account-info/v3/details", {}, signal);
+    await this.accountDetails(signal);
     return { mark: this.hubspotNow(), pending: [], passes: {} };
   }
 
@@ -242,6 +247,14 @@ export class HubSpotSource implements Source {
     const names = checkPropertyNames(await this.get(path, {}, signal), `GET ${path}`).sort();
     this.properties.set(collection, { names, at: this.now() });
     return names;
+  }
+
+  private async accountDetails(signal?: AbortSignal): Promise<void> {
+    const answer = await this.http.get("/account-info/v3/details", {
+      accept: [403],
+      ...(signal ? { signal } : {}),
+    });
+    this.learnClock(answer);
   }
 
   private async get(path: string, query: Record<string, string>, signal?: AbortSignal): Promise<unknown> {

@@ -42,3 +42,19 @@ export function rateLimited(policy: "TEN_SECONDLY_ROLLING" | "DAILY" | "SECONDLY
     { errorType: "RATE_LIMIT", policyName: policy, groupName: "api-calls" },
   );
 }
+
+export const missingScopes = (scope: string) =>
+  new HubSpotHttpError(
+    403,
+    "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+    {
+      category: "MISSING_SCOPES",
+      errors: [
+        {
+          message: "One or more of the following scopes are required.",
+          context: { requiredScopes: [scope] },
+        },
+      ],
+      links: { scopes: "https://developers.hubspot.com/scopes" },
+    },
+  );

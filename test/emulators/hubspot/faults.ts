@@ -1,9 +1,9 @@
 /**
  * Failures a test asks for: the next N requests (optionally only those whose path starts with a prefix or
- * matches a pattern) answer a 500, a ten-second-limit 429, or have their connection cut halfway through
- * the body; and added latency per path.
+ * matches a pattern) answer a 500, a ten-second-limit 429, a 403 for a scope the token lacks, or have their
+ * connection cut halfway through the body; and added latency per path.
  */
-export type FaultKind = "error" | "rate_limit" | "destroy";
+export type FaultKind = "error" | "rate_limit" | "destroy" | "missing_scopes";
 export type PathMatch = string | RegExp;
 
 const matches = (path: string, match: PathMatch | undefined) =>

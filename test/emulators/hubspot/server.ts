@@ -10,6 +10,7 @@ import type { EmulatorClock } from "../stripe/index.js";
 import {
   HubSpotHttpError,
   internalError,
+  missingScopes,
   notFound,
   rateLimited,
   unauthorized,
@@ -94,6 +95,7 @@ async function handle(
       const fault = context.faults.take(url.pathname);
       if (fault === "error") throw internalError();
       if (fault === "rate_limit") throw rateLimited("TEN_SECONDLY_ROLLING");
+      if (fault === "missing_scopes") throw missingScopes(scopeFor(url.pathname));
       destroy = fault === "destroy";
       for (const listener of context.listeners) listener(entry);
       reply = route(context, method, url, text);
@@ -283,4 +285,14 @@ export function renderOwner(owner: Owner) {
     updatedAt: new Date(owner.updatedAt).toISOString(),
     archived: owner.archived,
   };
+}
+
+/** The read scope a path needs (as a 403 names it). */
+function scopeFor(path: string): string {
+  if (path.startsWith("/account-info")) return "oauth";
+  if (path.startsWith("/crm/v3/owners")) return "crm.objects.owners.read";
+  const type = path.split("/")[4] ?? "";
+  if (type === "tickets") return "tickets";
+  if (type === "products" || type === "line_items") return "e-commerce";
+  return `crm.objects.${type}.read`;
 }
