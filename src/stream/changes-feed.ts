@@ -111,6 +111,11 @@ export class ChangesFeed {
     }
   }
 
+  /** Whether stop() was called: the service is shutting down. */
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   /** Ends every wait now (their requests answer what they have) and closes the LISTEN connection. */
   async stop(): Promise<void> {
     this.stopping.abort();

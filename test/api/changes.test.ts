@@ -11,6 +11,7 @@ import { encodeFeedCursor, feedBinding } from "../../src/stream/feed-cursor.js";
 import { readStoreIdentity } from "../../src/stream/feed-queries.js";
 import { ingest } from "../../src/stream/index.js";
 import { type ApiResponse, startTestService } from "../helpers/service.js";
+import { openWriteTransaction } from "../helpers/write-transaction.js";
 
 const api = await startTestService();
 
@@ -51,10 +52,11 @@ await created(`/v1/syncs/${sync.id}/records`, {
   ],
 });
 await created(`/v1/syncs/${sync.id}/records`, {
-  records: [
-    { collection_id: "contact", upstream_id: "c1", payload: { v: 2 }, upstream_updated_at: at(2) },
-    { collection_id: "contact", upstream_id: "c2", deleted: true, upstream_updated_at: at(2) },
-  ],
+  records: [{ collection_id: "contact", upstream_id: "c1", payload: { v: 2 }, upstream_updated_at: at(2) }],
+});
+// a call's records take positions in key order: one call per change fixes the order the test expects
+await created(`/v1/syncs/${sync.id}/records`, {
+  records: [{ collection_id: "contact", upstream_id: "c2", deleted: true, upstream_updated_at: at(2) }],
 });
 await created(`/v1/syncs/${other.id}/records`, {
   records: [{ collection_id: "contact", upstream_id: "o1", payload: { v: 1 }, upstream_updated_at: at(1) }],
@@ -144,6 +146,50 @@ test("every bad query parameter is a 400 naming it", async () => {
   assert.equal(missing.status, 404, JSON.stringify(missing.body));
 });
 
+test("junk query strings: never a 5xx, a refusal with the envelope naming the field", async () => {
+  const junk = [
+    "__proto__=1",
+    "__proto__[x]=1",
+    "constructor[prototype][x]=1",
+    "a[b]=c",
+    "limit=1e999",
+    "limit=%00",
+    "collection_id=%00",
+    "collection_id=a%00b",
+    "provider=%ED%A0%80",
+    "provider=%FF",
+    "after=%FF",
+    "%ZZ=1",
+    "=",
+    "&&&",
+    "a=%",
+    "=%00",
+  ];
+  for (const query of junk) {
+    const response = await api.request("GET", `/v1/changes?sync_id=${sync.id}&${query}`);
+    // some are harmless ("&&&"); none may be a 5xx, and a refusal names what it refused
+    assert.ok(
+      [200, 400].includes(response.status),
+      `${query}: ${response.status} ${JSON.stringify(response.body)}`,
+    );
+    if (response.status === 400) {
+      assert.equal(response.body.code, "validation_failed", query);
+      assert.ok(Object.keys(response.body.validation_errors ?? {}).length > 0, query);
+    }
+  }
+});
+
+test("the OpenAPI document describes the route and its parameters", async () => {
+  const doc = (await api.request("GET", "/openapi.json", { token: null })).body;
+  const operation = doc.paths["/v1/changes"].get;
+  assert.equal(operation.operationId, "readChanges");
+  assert.deepEqual(
+    operation.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort(),
+    ["after", "collection_id", "limit", "provider", "sync_id", "wait_ms"].map((n) => `query:${n}`),
+  );
+  assert.ok(operation.responses["200"] && operation.responses["400"] && operation.responses["401"]);
+});
+
 test("a malformed or foreign cursor is a 400 naming after and why", async () => {
   const { next } = await readAll({ sync_id: sync.id }, 1000);
   const malformed = [
@@ -223,6 +269,54 @@ test("a long poll answers within 100 ms of a commit", async (t) => {
   assert.ok(median <= 100, `median ${median} ms after the commit (all: ${latencies.join(", ")})`);
   // a busy CI machine may stall any one request; the median holds the claim
   assert.ok(worst < 1500, `worst ${worst} ms after the commit (all: ${latencies.join(", ")})`);
+});
+
+test("a long poll on one collection keeps waiting through other collections' changes", async () => {
+  const { next } = await readAll({ sync_id: sync.id, collection_id: "deal" }, 1000);
+  let answered = false;
+  const poll = changes({ sync_id: sync.id, collection_id: "deal", after: next, wait_ms: 10_000 }).then(
+    (r) => {
+      answered = true;
+      return r;
+    },
+  );
+  await sleep(150);
+  await ingest(api.store.pool, sync.id, [
+    { collection_id: "contact", upstream_id: "not-a-deal", payload: {}, upstream_updated_at: at(40) },
+  ]);
+  await sleep(300);
+  assert.equal(answered, false, "a contact's change does not answer a poll of deals");
+  await ingest(api.store.pool, sync.id, [
+    { collection_id: "deal", upstream_id: "d2", payload: {}, upstream_updated_at: at(40) },
+  ]);
+  const response = await poll;
+  assert.deepEqual(
+    response.body.data.map((c: { upstream_id: string }) => c.upstream_id),
+    ["d2"],
+  );
+});
+
+test("a long poll never passes a change held back by an open write transaction, and reads it once it ends", async () => {
+  const { next } = await readAll({ sync_id: other.id }, 1000);
+  // a transaction of the store's database that began before the change: the change is not visible past it
+  const blocker = await openWriteTransaction(api.store.url);
+  await ingest(api.store.pool, other.id, [
+    { collection_id: "contact", upstream_id: "held", payload: {}, upstream_updated_at: at(50) },
+  ]);
+  const held = await changes({ sync_id: other.id, after: next, wait_ms: 300 });
+  assert.deepEqual(held.body, { data: [], next }, "nothing is handed out while the watermark holds it back");
+  // the transaction ends with no notification: the poll's periodic read finds the change
+  const poll = changes({ sync_id: other.id, after: next, wait_ms: 10_000 });
+  await sleep(100);
+  const ended = Date.now();
+  await blocker.end();
+  const response = await poll;
+  const took = Date.now() - ended;
+  assert.deepEqual(
+    response.body.data.map((c: { upstream_id: string }) => c.upstream_id),
+    ["held"],
+  );
+  assert.ok(took < 3000, `read ${took} ms after the transaction ended`);
 });
 
 test("a long poll with nothing to read answers at wait_ms, with no changes and the same cursor", async () => {

@@ -105,7 +105,7 @@ export function changesRoutes(server: FastifyInstance, deps: ServerDeps): void {
       const onClose = () => gone.abort();
       reply.raw.once("close", onClose);
       try {
-        return await feed.read({
+        const page = await feed.read({
           filter,
           collectionId: query.collection_id,
           after: query.after,
@@ -113,6 +113,9 @@ export function changesRoutes(server: FastifyInstance, deps: ServerDeps): void {
           waitMs: query.wait_ms,
           signal: gone.signal,
         });
+        // a long poll cut short by shutdown: its keep-alive connection would hold the server's close open
+        if (feed.stopped) reply.header("connection", "close");
+        return page;
       } finally {
         reply.raw.off("close", onClose);
       }
