@@ -239,7 +239,9 @@ test("a spent daily quota fails at once as unavailable, naming it, and works aga
   const cursor = await source.changeMark();
   emulator.setLimits({ daily: 0 });
   try {
+    const before = structuredClone(cursor);
     const error = await source.changesSince(cursor, ["deals"]).catch((e: unknown) => e);
+    assert.deepEqual(cursor, before, "a failed call leaves the cursor it was given as it was");
     assert.ok(error instanceof ProviderError);
     assert.equal(error.kind, "unavailable");
     assert.match(error.message, /daily limit/);

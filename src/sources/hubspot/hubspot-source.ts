@@ -104,14 +104,17 @@ export class HubSpotSource implements Source {
     let pending = from.pending.filter((c) => collections.includes(c));
     if (pending.length === 0) pending = [...collections];
     const collection = pending[0]!;
-    const pass: Pass = from.passes[collection] ?? {
-      // a collection added to the sync later starts near now (its backfill starts with this pass), not at
-      // the sync's old mark, which would search months of changes or even count as expired
-      from: Math.max(from.mark, this.hubspotNow() - newCollectionReachMs) - this.options.lookbackMs,
-      to: null,
-      afterId: null,
-      phase: collection === OWNERS ? "live" : "search",
-      after: null,
+    // a copy: the engine keeps the cursor it passed, and this call may fail before it returns a new one
+    const pass: Pass = {
+      ...(from.passes[collection] ?? {
+        // a collection added to the sync later starts near now (its backfill starts with this pass), not
+        // at the sync's old mark, which would search months of changes or even count as expired
+        from: Math.max(from.mark, this.hubspotNow() - newCollectionReachMs) - this.options.lookbackMs,
+        to: null,
+        afterId: null,
+        phase: collection === OWNERS ? "live" : "search",
+        after: null,
+      }),
     };
     if (collection !== OWNERS && pass.to === null) {
       if (pass.from < this.hubspotNow() - purgeHorizonMs + horizonMarginMs)
