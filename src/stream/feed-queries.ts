@@ -24,7 +24,8 @@ const isoTimestamp = `to_char(r.upstream_updated_at at time zone 'UTC', 'YYYY-MM
  * the others' changes instead of scanning them again at every call.
  *
  * The window holds keys only; payloads are read for the kept rows, by primary key, in the same statement
- * (so in the same snapshot). The answer always has one row: with no change kept, its change columns are
+ * (so in the same snapshot). `offset 0` keeps that read a lookup per kept row: pulled up into a plain
+ * join, the planner hashed the kept rows against a sequential scan of the whole records table. The answer always has one row: with no change kept, its change columns are
  * null and only `scanned_*` and `cursor_known` are set.
  */
 export function feedPageSql(filter: StreamFilter): string {
@@ -46,9 +47,13 @@ select (select txid::text from scan_end) as scanned_txid,
        (select position::text from scan_end) as scanned_position,
        $2::xid8 < pg_snapshot_xmax(pg_current_snapshot()) as cursor_known,
        p.txid::text as txid, p.position::text as position, r.sequin_id, r.sync_id, r.collection_id,
-       r.upstream_id, r.payload, ${isoTimestamp} as upstream_updated_at, r.deleted
+       r.upstream_id, r.payload, r.upstream_updated_at, r.deleted
 from (select) one
-left join (picked p join sequin_records r on r.sync_id = p.sync_id and r.sequin_id = p.sequin_id) on true
+left join (picked p cross join lateral (
+    select r.sequin_id, r.sync_id, r.collection_id, r.upstream_id, r.payload,
+           ${isoTimestamp} as upstream_updated_at, r.deleted
+    from sequin_records r where r.sync_id = p.sync_id and r.sequin_id = p.sequin_id
+    offset 0) r) on true
 order by p.txid, p.position`;
 }
 

@@ -98,6 +98,43 @@ test("the page statement: values as parameters, the watermark rule, a bounded sc
   assert.equal(ahead.cursorKnown, false);
 });
 
+test("the page statement reads payloads by key, never by a scan of the whole stream", async () => {
+  const crowd = [];
+  for (const name of ["plan-a", "plan-b", "plan-c"])
+    crowd.push(await createSync(pool, { name, provider: "plan" }));
+  for (const s of crowd) {
+    for (let b = 0; b < 3; b++) {
+      await write(
+        s.id,
+        Array.from({ length: 5000 }, (_, i) => ({
+          collection_id: i % 10 ? "contact" : "deal",
+          upstream_id: `${b}-${i}`,
+          payload: { i, text: "x".repeat(200) },
+          upstream_updated_at: "2024-01-01T00:00:00Z",
+        })),
+      );
+    }
+  }
+  await pool.query("analyze sequin_records");
+  for (const [filter, value, collection] of [
+    [{ syncId: crowd[1]!.id }, crowd[1]!.id, null],
+    [{ provider: "plan" }, "plan", null],
+    [{ syncId: crowd[1]!.id }, crowd[1]!.id, "deal"],
+  ] as const) {
+    const { rows } = await pool.query<{ "QUERY PLAN": string }>(`explain ${feedPageSql(filter)}`, [
+      value,
+      "0",
+      "0",
+      10_000,
+      collection,
+      1000,
+    ]);
+    const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
+    assert.doesNotMatch(plan, /Seq Scan on sequin_records/, plan);
+    assert.match(plan, /Index Scan using sequin_records_pkey/, plan);
+  }
+});
+
 let version = 0;
 function record(collection: string, key: string, v = ++version, deleted = false): IncomingRecord {
   const upstream_updated_at = new Date(Date.UTC(2024, 0, 1) + v).toISOString();
