@@ -5,11 +5,18 @@
  * HubSpot's live records, every property as the API returns it now; the allotment holds in every one-second
  * window HubSpot saw, and so its ten-second limit; a token revoked later makes the sync failing with one
  * alert, retried with backoff, and a new token through PATCH brings it back; a spent daily quota is a
- * failing sync that recovers by itself; an OAuth app's sync renews its access token by its lifetime.
+ * failing sync that recovers by itself; an OAuth app's sync renews its access token by its lifetime; a
+ * sync paused past the 90-day recycle bin reads everything again and deletes what was purged.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { busiestWindow, type HubSpotEmulator, startHubSpotEmulator } from "../emulators/hubspot/index.js";
+import { isDeepStrictEqual } from "node:util";
+import {
+  busiestWindow,
+  DAY_MS,
+  type HubSpotEmulator,
+  startHubSpotEmulator,
+} from "../emulators/hubspot/index.js";
 import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
@@ -271,4 +278,48 @@ test("an OAuth app's sync: access tokens renewed from the refresh token, no 401 
   assert.ok((await streamOf(syncId, "contacts")).has(contact.id as string));
   assert.ok(emulator.refreshes(app.refreshToken) >= 1);
   assert.equal(emulator.requests.filter((r) => r.install === app.refreshToken && r.status === 401).length, 0);
+});
+
+test("paused past HubSpot's 90-day recycle bin: it reads everything again and deletes what was purged", async () => {
+  const portal = await startHubSpotEmulator();
+  const deals = Array.from({ length: 30 }, (_, i) => portal.create("deals", { dealname: `Kept ${i}` }));
+  const created = await api.request("POST", "/v1/syncs", {
+    body: {
+      name: "hubspot-horizon",
+      provider: "hubspot",
+      collections: ["deals"],
+      source: {
+        credentials: { access_token: portal.createPrivateApp() },
+        base_url: portal.baseUrl,
+        poll_interval_seconds: 0.25,
+      },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const syncId = created.body.id as string;
+  const equal = async () => {
+    const stream = await streamOf(syncId, "deals");
+    const live = portal.all("deals");
+    return stream.size === live.length && live.every((d) => isDeepStrictEqual(stream.get(d.id as string), d));
+  };
+  await waitFor("the backfill", equal);
+  await waitFor("live", async () => (await state(syncId)).state === "live");
+  assert.equal((await api.request("POST", `/v1/syncs/${syncId}/pause`)).status, 200);
+  await waitFor("the runner to stop", async () => (await state(syncId)).worker_id === null);
+  // archived while paused, then purged from the recycle bin: no list shows them any more
+  portal.archive("deals", deals[0]!.id as string);
+  portal.archive("deals", deals[1]!.id as string);
+  portal.clock.advance(91 * DAY_MS);
+  portal.update("deals", deals[2]!.id as string, { dealname: "Changed after the horizon" });
+  assert.equal((await api.request("POST", `/v1/syncs/${syncId}/resume`)).status, 200);
+  await waitFor("the re-backfill", equal, 45_000);
+  const { rows } = await api.store.pool.query(
+    "select deleted from sequin_records where sync_id = $1 and upstream_id = any($2)",
+    [syncId, [deals[0]!.id, deals[1]!.id]],
+  );
+  assert.deepEqual(rows, [{ deleted: true }, { deleted: true }]);
+  await waitFor("the re-backfill to end", async () => {
+    const source = await state(syncId);
+    return source.rebackfill === null && source.state === "live";
+  });
 });

@@ -101,6 +101,8 @@ export class HubSpotSource implements Source {
     signal?: AbortSignal,
   ): Promise<ChangesPage> {
     const from = asCursor(cursor);
+    // windows and the horizon are in HubSpot's time: a runner that just started has not read it yet
+    if (this.skews.length === 0) await this.accountDetails(signal);
     let pending = from.pending.filter((c) => collections.includes(c));
     if (pending.length === 0) pending = [...collections];
     const collection = pending[0]!;
