@@ -50,7 +50,6 @@ export const maxFeedWaitMs = 30_000;
 
 export class ChangesFeed {
   private listener: StreamListener | undefined;
-  private listening: Promise<void> | undefined;
   private identity: Promise<string> | undefined;
   private readonly stopping = new AbortController();
   private readonly backstopMs: number;
@@ -80,7 +79,7 @@ export class ChangesFeed {
     const signals = [this.stopping.signal, ...(request.signal ? [request.signal] : [])];
     let woken = new AbortController();
     // subscribed before the first read, so a commit between a read and the wait is not missed
-    const unsubscribe = request.waitMs ? await this.subscribe(wakeFilter, () => woken.abort()) : () => {};
+    const unsubscribe = request.waitMs ? this.subscribe(wakeFilter, () => woken.abort()) : () => {};
     try {
       while (true) {
         woken = new AbortController();
@@ -142,18 +141,19 @@ export class ChangesFeed {
     return { provider: (await getSync(this.pool, filter.syncId)).provider };
   }
 
-  /** The listener starts with the first long poll: a process nobody polls keeps no extra connection. */
-  private async subscribe(filter: WakeFilter, wake: () => void): Promise<() => void> {
+  /**
+   * The listener starts with the first long poll: a process nobody polls keeps no extra connection. Its
+   * connection is not awaited (an unreachable store would hold the request): until it is up, or while it
+   * reconnects, the periodic read stands in, and it wakes every subscriber once connected.
+   */
+  private subscribe(filter: WakeFilter, wake: () => void): () => void {
     const url = this.options.listenUrl;
     if (!url || this.stopping.signal.aborted) return () => {};
     if (!this.listener) {
-      const listener = new StreamListener(url);
-      this.listener = listener;
-      this.listening = listener.start();
+      this.listener = new StreamListener(url);
+      void this.listener.start();
     }
-    const unsubscribe = this.listener.subscribe(filter, wake);
-    await this.listening;
-    return unsubscribe;
+    return this.listener.subscribe(filter, wake);
   }
 }
 
