@@ -51,38 +51,36 @@ const credentialNames = ["access_token", "refresh_token", "client_id", "client_s
 export const salesforceKind: SourceKind = {
   provider: "salesforce",
   label: "Salesforce",
+  // The refresh-token flow, the one the console offers and a config export names. An access token alone
+  // (`access_token`, no renewal) is accepted too, through the API and the config file.
   credentialFields: [
     {
       field: "refresh_token",
       label: "Refresh token",
       secret: true,
+      required: true,
       placeholder: "5Aep861…",
-      hint: "From your connected app's OAuth flow (scopes: api, refresh_token). With the client id and secret, the sync renews its session by itself. Or leave it out and give an access token.",
+      hint: "From your connected app's OAuth flow (scopes: api, refresh_token). The sync renews its session with it by itself.",
     },
     {
       field: "client_id",
       label: "Consumer key",
+      required: true,
       placeholder: "3MVG9…",
-      hint: "Your connected app's consumer key (client id); needed with a refresh token.",
+      hint: "Your connected app's consumer key (client id).",
     },
     {
       field: "client_secret",
       label: "Consumer secret",
       secret: true,
-      hint: "Your connected app's consumer secret; needed with a refresh token.",
+      required: true,
+      hint: "Your connected app's consumer secret.",
     },
     {
       field: "login_url",
       label: "Login URL",
       placeholder: defaultLoginUrl,
       hint: "Optional: https://test.salesforce.com for a sandbox, or your My Domain login address.",
-    },
-    {
-      field: "access_token",
-      label: "Access token",
-      secret: true,
-      placeholder: "00D…!AQ…",
-      hint: "A session id alone (no refresh): it stops working when the session ends, and the sync then fails until you give a new one.",
     },
   ],
   collections: standardCollections,
