@@ -254,6 +254,11 @@ test("a spent daily quota: failing (the provider check names it), then live agai
   const provider = failing.health.checks.find((c: { name: string }) => c.name === "provider");
   assert.equal(provider.status, "unhealthy");
   assert.match(provider.error, /daily limit/);
+  const alert = await waitFor("the sync's alert", () =>
+    webhook.received.find((r) => r.json.entity.kind === "sync" && r.json.entity.id === syncId),
+  );
+  assert.equal(alert.json.event, "sync.unhealthy");
+  assert.equal(alert.json.entity.failing[0]?.name, "provider");
   emulator.setLimits({ daily: 250_000 }, token);
   const deal = emulator.create("deals", { dealname: "After midnight" });
   await waitFor("live again", async () => (await state(syncId)).state === "live", 30_000);
@@ -261,6 +266,13 @@ test("a spent daily quota: failing (the provider check names it), then live agai
     "the change made after the quota came back",
     async () => (await streamOf(syncId, "deals")).has(deal.id as string),
     30_000,
+  );
+  await waitFor("the recovery alert", () =>
+    webhook.received.find((r) => r.json.entity.id === syncId && r.json.event === "sync.recovered"),
+  );
+  assert.equal(
+    webhook.received.filter((r) => r.json.entity.id === syncId && r.json.event === "sync.unhealthy").length,
+    1,
   );
 });
 
