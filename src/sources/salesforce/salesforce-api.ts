@@ -100,7 +100,9 @@ export class SalesforceApi {
 
   /** The batch a `nextRecordsUrl` names; a dead locator is a refusal with code INVALID_QUERY_LOCATOR. */
   async more(nextRecordsUrl: string, signal?: AbortSignal): Promise<QueryBatch> {
-    if (!nextRecordsUrl.startsWith(`${apiPath}/query/`))
+    // a path (as Salesforce sends it) or a whole URL; ProviderHttp keeps it on the sync's base_url
+    const path = new URL(nextRecordsUrl, "http://relative").pathname;
+    if (!/^\/services\/data\/v[\d.]+\/query(All)?\/[^/]+$/.test(path))
       throw new ProviderError(
         "invalid_answer",
         `salesforce named a next batch outside its query API: ${nextRecordsUrl}`,
