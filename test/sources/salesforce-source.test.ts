@@ -142,6 +142,16 @@ test("the delete log past its 15 days, or trimmed past the last check: expired",
   emulator.clock.setOffset(0);
 });
 
+test("more deletes than the delete log answers (EXCEEDED_ID_LIMIT): expired, everything is read again", async () => {
+  const org = await startSalesforceEmulator({ deletedIdLimit: 3 });
+  const source = sourceFor(org);
+  const { cursor } = await drain(source, await source.changeMark(), ["Case"]);
+  for (let i = 0; i < 4; i++) org.purge("Case", org.create("Case", { Subject: `Gone ${i}` }));
+  org.clock.advance(61_000);
+  const over = await drain(source, cursor, ["Case"]);
+  assert.match(over.expired ?? "", /EXCEEDED_ID_LIMIT|cannot submit more than 3 records/);
+});
+
 test("a query locator that dies half-way: the backfill goes on from the last Id, nothing lost or twice", async () => {
   const org = await startSalesforceEmulator({ batchSize: 200 });
   const ids = Array.from({ length: 700 }, (_, i) => org.create("Account", { Name: `A${i}` }));

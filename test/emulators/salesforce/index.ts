@@ -2,7 +2,8 @@
  * A stateful Salesforce org over real HTTP on loopback, for tests of code that pulls from Salesforce's REST
  * API. Tests change records through the methods here (at chosen stamps, committing late, deleted into the
  * recycle bin, purged, undeleted) and point a client at `instanceUrl` with `accessToken` (or trade
- * `refreshToken` at the token endpoint, on the same address). docs/testing-emulators.md lists what it covers.
+ * `refreshToken` at the token endpoint, on the same address). salesforce-emulator.test.ts checks its shapes with
+ * jsforce, Salesforce's own client.
  */
 import type { AddressInfo } from "node:net";
 import { onCleanup } from "../../helpers/cleanup.js";
@@ -27,6 +28,8 @@ export interface SalesforceEmulatorOptions {
   dailyLimit?: number;
   /** Records per query batch at most. */
   batchSize?: number;
+  /** The most ids `/deleted` answers before EXCEEDED_ID_LIMIT (Salesforce: 600,000). */
+  deletedIdLimit?: number;
 }
 
 export interface SalesforceEmulator {
@@ -97,6 +100,7 @@ export async function startSalesforceEmulator(
     instanceUrl: () => instanceUrl,
     listeners,
     locators,
+    deletedIdLimit: options.deletedIdLimit ?? 600_000,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const own = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -45,6 +45,7 @@ export interface ServerContext {
   listeners: Set<(request: LoggedRequest) => void>;
   /** Open query locators by id. */
   locators: Map<string, Locator>;
+  deletedIdLimit: number;
 }
 
 export interface Locator {
@@ -329,10 +330,15 @@ function deletedBetween(
   if (start > Date.parse(endText)) throw invalidDateRange("startDate must chronologically precede endDate");
   const { entries, earliestMs } = context.org.deleted(object, now);
   if (start < now - 30 * 86_400_000) throw invalidDateRange("startDate is more than 30 days ago");
+  const within = entries.filter((e) => e.deletedMs >= start && e.deletedMs < end);
+  if (within.length > context.deletedIdLimit)
+    throw new SalesforceHttpError(
+      400,
+      "EXCEEDED_ID_LIMIT",
+      `record limit reached. cannot submit more than ${context.deletedIdLimit} records into this call`,
+    );
   return {
-    deletedRecords: entries
-      .filter((e) => e.deletedMs >= start && e.deletedMs < end)
-      .map((e) => ({ id: e.id, deletedDate: formatDatetime(e.deletedMs) })),
+    deletedRecords: within.map((e) => ({ id: e.id, deletedDate: formatDatetime(e.deletedMs) })),
     earliestDateAvailable: formatDatetime(earliestMs),
     latestDateCovered: formatDatetime(end),
   };
