@@ -3,8 +3,9 @@
  * stand for the stream. Each test is a bug other tools shipped (SOURCES.md, section 3): more than 10,000
  * records sharing one timestamp (airbyte #43317, looped forever), records the search index shows late
  * (airbyte #34446, #40591, PR #69203), deletes and merges that search never shows (airbyte #35017, #19838,
- * tap-hubspot #64), owners missing (tap-hubspot #224); then the 90-day horizon, OAuth renewed by the
- * token's lifetime with one renewal on a 401, and a spent daily quota as a clear failure that recovers.
+ * tap-hubspot #64), also while the index still shows them, owners missing (tap-hubspot #224); then the
+ * 90-day horizon, OAuth renewed by the token's lifetime with one renewal on a 401, a spent daily quota as a
+ * clear failure that recovers, and scopes.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -267,4 +268,31 @@ test("a token without the account-details scope is still good; a collection's mi
   assert.equal(error.kind, "refused");
   assert.equal(error.details.code, "MISSING_SCOPES");
   assert.match(error.message, /hasn't been granted all required scopes/);
+});
+
+test("a lagging index still shows an archived or merged-away record: the same or a later pass deletes it", async () => {
+  const source = sourceFor({ access_token: emulator.createPrivateApp() }, { lookback_seconds: 30 });
+  const tickets = Array.from({ length: 4 }, (_, i) => emulator.create("tickets", { subject: `Lag ${i}` }));
+  const mirror: Mirror = new Map();
+  let cursor: unknown = await source.changeMark();
+  await backfill(source, mirror, ["tickets"]);
+  emulator.setIndexLag(5_000);
+  try {
+    emulator.update("tickets", tickets[0]!.id as string, { subject: "Changed, then archived" });
+    emulator.archive("tickets", tickets[0]!.id as string);
+    emulator.merge("tickets", tickets[1]!.id as string, tickets[2]!.id as string);
+    await pastTheSecond();
+    ({ cursor } = await round(source, mirror, cursor, ["tickets"]));
+    assert.equal(
+      mirror.get("tickets")!.has(tickets[0]!.id as string),
+      false,
+      "archived list read after search",
+    );
+    emulator.clock.advance(6_000);
+    ({ cursor } = await round(source, mirror, cursor, ["tickets"]));
+    assertMirrors(mirror, "tickets");
+  } finally {
+    emulator.setIndexLag(0);
+    emulator.clock.setOffset(0);
+  }
 });
