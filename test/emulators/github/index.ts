@@ -1,7 +1,7 @@
 /**
  * A stateful GitHub REST API emulator over real HTTP on loopback, for tests of code that pulls from GitHub.
  * Tests change data through the methods here and point `@octokit/rest` (`baseUrl`) or any HTTP client at
- * `baseUrl`. docs/testing-emulators.md's GitHub part lists what it covers.
+ * `baseUrl`. README.md here lists what it covers.
  */
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
