@@ -272,12 +272,25 @@ test("the org's daily quota spent: failing with REQUEST_LIMIT_EXCEEDED, never li
     assert.equal(check.status, "unhealthy");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal((await sourceOf(syncId)).state, "failing", "still failing while the quota is spent");
+    const alert = await waitFor("the sync's alert", () =>
+      webhook.received.find((r) => r.json.entity.kind === "sync" && r.json.entity.id === syncId),
+    );
+    assert.equal(alert.json.event, "sync.unhealthy");
+    assert.equal(alert.json.entity.failing[0]?.name, "provider");
     assert.equal((await streamOf(syncId, "Account")).has(id), false);
   } finally {
     emulator.quota.limit = limit;
   }
   await waitFor("the change made meanwhile", async () => (await streamOf(syncId, "Account")).has(id), 30_000);
   await waitState(syncId, "live");
+  await waitFor("the recovery alert", () =>
+    webhook.received.find((r) => r.json.entity.id === syncId && r.json.event === "sync.recovered"),
+  );
+  assert.equal(
+    webhook.received.filter((r) => r.json.entity.id === syncId).length,
+    2,
+    "one alert, one recovery",
+  );
   await pause(syncId);
 });
 
