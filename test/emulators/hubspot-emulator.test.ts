@@ -9,7 +9,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client } from "@hubspot/api-client";
-import { DAY_MS, type HubSpotEmulator, SEARCH_RESULTS_CAP, startHubSpotEmulator } from "./hubspot/index.js";
+import {
+  DAY_MS,
+  type HubSpotEmulator,
+  MAX_URL_LENGTH,
+  SEARCH_RESULTS_CAP,
+  startHubSpotEmulator,
+} from "./hubspot/index.js";
 
 const emulator: HubSpotEmulator = await startHubSpotEmulator();
 const token = emulator.createPrivateApp();
@@ -301,4 +307,14 @@ test("OAuth: the token endpoint gives tokens that expire (401 EXPIRED_AUTHENTICA
   assert.equal(unknown.code, 401);
   assert.equal(unknown.body.category, "INVALID_AUTHENTICATION");
   emulator.setTokenLifetime(1800);
+});
+
+test("a list URL naming too many properties is refused before the API (414, not JSON)", async () => {
+  const names = Array.from({ length: 800 }, (_, i) => `a_property_with_a_long_name_${i}`).join(",");
+  assert.ok(names.length > MAX_URL_LENGTH);
+  const response = await fetch(`${emulator.baseUrl}/crm/v3/objects/contacts?properties=${names}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 414);
+  assert.match(await response.text(), /Request-URI Too Large/);
 });

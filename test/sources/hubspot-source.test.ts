@@ -296,3 +296,30 @@ test("a lagging index still shows an archived or merged-away record: the same or
     emulator.clock.setOffset(0);
   }
 });
+
+test("an account with a thousand properties of its own: the backfill reads them in chunks, every property kept", async () => {
+  const source = sourceFor({ access_token: emulator.createPrivateApp() });
+  const names = Array.from(
+    { length: 1200 },
+    (_, i) => `account_specific_field_${String(i).padStart(4, "0")}`,
+  );
+  emulator.defineProperties("line_items", names);
+  const items = Array.from({ length: 150 }, (_, i) =>
+    emulator.create("line_items", {
+      name: `Item ${i}`,
+      [names[i * 7]!]: `value ${i}`,
+      [names[1199]!]: "last",
+    }),
+  );
+  const mirror: Mirror = new Map();
+  let cursor: unknown = await source.changeMark();
+  await backfill(source, mirror, ["line_items"]);
+  const table = mirror.get("line_items")!;
+  assert.equal(table.size, items.length);
+  for (const object of emulator.all("line_items")) assert.deepEqual(table.get(object.id as string), object);
+  // changes read by search carry every property too (in the request's body)
+  emulator.update("line_items", items[5]!.id as string, { [names[600]!]: "changed" });
+  await pastTheSecond();
+  ({ cursor } = await round(source, mirror, cursor, ["line_items"]));
+  for (const object of emulator.all("line_items")) assert.deepEqual(table.get(object.id as string), object);
+});

@@ -26,6 +26,8 @@ import { asCursor, type HubSpotCursor, type Pass } from "./hubspot-cursor.js";
 import { hubspotObjects, OWNERS } from "./hubspot-kind.js";
 
 const listPageSize = 100;
+/** The longest `properties` a list URL carries (encoded); more properties are read in several requests. */
+const maxPropertiesParamLength = 12_000;
 const searchPageSize = 200;
 /** HubSpot allows 5 search requests a second per token; one is left for the portal's other apps. */
 export const searchPerSecond = 4;
@@ -90,9 +92,11 @@ export class HubSpotSource implements Source {
       return { records: page.results.map((o) => liveRecord(OWNERS, o)), next: page.next };
     }
     objectSpec(collection);
-    const properties = await this.propertyNames(collection, signal);
-    const page = await this.listObjects(collection, { properties: properties.join(",") }, token, signal);
-    return { records: page.results.map((o) => liveRecord(collection, o)), next: page.next };
+    const chunks = propertyChunks(await this.propertyNames(collection, signal));
+    const pages: HubSpotPage[] = [];
+    for (const chunk of chunks)
+      pages.push(await this.listObjects(collection, { properties: chunk.join(",") }, token, signal));
+    return { records: mergeChunks(pages).map((o) => liveRecord(collection, o)), next: pages[0]!.next };
   }
 
   async changesSince(
@@ -283,6 +287,44 @@ export class HubSpotSource implements Source {
   private hubspotNow(): number {
     return this.now() + (this.skews.length > 0 ? Math.max(...this.skews) : 0);
   }
+}
+
+/**
+ * The property names split so no list URL grows too long: an account's objects often have hundreds of
+ * properties, and HubSpot refuses a URL that names them all (414). Each chunk reads the same page.
+ */
+function propertyChunks(names: string[]): string[][] {
+  const chunks: string[][] = [[]];
+  let length = 0;
+  for (const name of names) {
+    const cost = encodeURIComponent(name).length + 3; // and its comma, encoded
+    if (length + cost > maxPropertiesParamLength && chunks.at(-1)!.length > 0) {
+      chunks.push([]);
+      length = 0;
+    }
+    chunks.at(-1)!.push(name);
+    length += cost;
+  }
+  return chunks;
+}
+
+/**
+ * One page read in property chunks, as one: each object with the properties of every chunk. An object
+ * missing from a chunk was archived or created between the reads: it is left to the changes (the archived
+ * list, or the search after the change mark) rather than written with half its properties.
+ */
+function mergeChunks(pages: HubSpotPage[]): HubSpotObject[] {
+  const [first, ...rest] = pages;
+  if (rest.length === 0) return first!.results;
+  const others = rest.map((page) => new Map(page.results.map((o) => [o.id, o])));
+  const merged: HubSpotObject[] = [];
+  for (const object of first!.results) {
+    const parts = others.map((byId) => byId.get(object.id));
+    if (parts.some((p) => p === undefined)) continue;
+    const properties = Object.assign({}, object.properties, ...parts.map((p) => p!.properties));
+    merged.push({ ...object, properties });
+  }
+  return merged;
 }
 
 function objectSpec(collection: string): { modifiedProperty: string } {

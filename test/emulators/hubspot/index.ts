@@ -12,7 +12,7 @@ import { EmulatorClock } from "../stripe/index.js";
 import { Faults } from "./faults.js";
 import { type LimitSettings, Limits } from "./limits.js";
 import { type MutationOptions, type Owner, PortalData, type Properties } from "./portal-data.js";
-import { type ObjectType, propertyNames } from "./properties.js";
+import type { ObjectType } from "./properties.js";
 import type { HubSpotRequest } from "./request-log.js";
 import { createHubSpotServer, renderObject, renderOwner } from "./server.js";
 import { type OAuthApp, Tokens } from "./tokens.js";
@@ -24,6 +24,7 @@ export { PURGE_AFTER_MS } from "./portal-data.js";
 export { OBJECT_TYPES, type ObjectType } from "./properties.js";
 export { busiestWindow, type HubSpotRequest } from "./request-log.js";
 export { SEARCH_RESULTS_CAP } from "./search.js";
+export { MAX_URL_LENGTH } from "./server.js";
 export type { OAuthApp } from "./tokens.js";
 
 export interface HubSpotEmulator {
@@ -48,6 +49,8 @@ export interface HubSpotEmulator {
   resetDaily(): void;
   /** How long a change takes to show in search (ms). */
   setIndexLag(ms: number): void;
+  /** Properties the account adds to a type (its own fields). */
+  defineProperties(type: ObjectType, names: string[]): void;
   create(type: ObjectType, properties?: Properties, options?: MutationOptions): Record<string, unknown>;
   update(
     type: ObjectType,
@@ -102,8 +105,10 @@ export async function startHubSpotEmulator(
     return closed;
   };
   onCleanup(close);
-  const render = (type: ObjectType, object: Parameters<typeof renderObject>[1]) =>
-    renderObject(type, object, propertyNames(type)) as Record<string, unknown>;
+  const render = (type: ObjectType, object: Parameters<typeof renderObject>[1]) => {
+    const all = data.propertyNames(type);
+    return renderObject(type, object, all, all) as Record<string, unknown>;
+  };
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
@@ -125,6 +130,7 @@ export async function startHubSpotEmulator(
     setIndexLag(ms) {
       data.indexLagMs = ms;
     },
+    defineProperties: (type, names) => data.defineProperties(type, names),
     create: (type, properties, opts) => render(type, data.create(type, properties, opts)),
     update: (type, id, properties, opts) => render(type, data.update(type, id, properties, opts)),
     updateMany(type, ids, properties, opts = {}) {

@@ -49,6 +49,8 @@ export class PortalData {
   /** Merged-away id → the id it was merged into. */
   private readonly mergedInto = new Map<string, string>();
   readonly owners = new Map<string, Owner>();
+  /** Properties an account added (HubSpot accounts often have hundreds). */
+  private readonly custom = new Map<ObjectType, string[]>();
   indexLagMs = 0;
 
   constructor(private readonly clock: EmulatorClock) {
@@ -58,10 +60,20 @@ export class PortalData {
     }
   }
 
+  /** Every property of a type: HubSpot's and the account's own. */
+  propertyNames(type: ObjectType): string[] {
+    return [...propertyNames(type), ...(this.custom.get(type) ?? [])];
+  }
+
+  defineProperties(type: ObjectType, names: string[]): void {
+    const known = new Set(this.propertyNames(type));
+    this.custom.set(type, [...(this.custom.get(type) ?? []), ...names.filter((n) => !known.has(n))]);
+  }
+
   create(type: ObjectType, properties: Properties = {}, options: MutationOptions = {}): StoredObject {
     const at = options.at ?? this.clock.nowMs();
     const id = String(this.nextId++);
-    checkProperties(type, properties);
+    this.checkProperties(type, properties);
     const iso = new Date(at).toISOString();
     const object: StoredObject = {
       id,
@@ -83,7 +95,7 @@ export class PortalData {
 
   update(type: ObjectType, id: string, properties: Properties, options: MutationOptions = {}): StoredObject {
     const object = this.live(type, id);
-    checkProperties(type, properties);
+    this.checkProperties(type, properties);
     const at = options.at ?? this.clock.nowMs();
     Object.assign(object.properties, properties, { [modifiedProperty(type)]: new Date(at).toISOString() });
     object.updatedAt = at;
@@ -186,6 +198,13 @@ export class PortalData {
     owner.updatedAt = this.clock.nowMs();
   }
 
+  private checkProperties(type: ObjectType, properties: Properties): void {
+    const known = new Set(this.propertyNames(type));
+    for (const name of Object.keys(properties))
+      if (!known.has(name))
+        throw new Error(`${type} has no property ${name} (properties.ts lists them; defineProperties adds)`);
+  }
+
   private table(type: ObjectType): Map<string, StoredObject> {
     return this.objects.get(type)!;
   }
@@ -220,10 +239,4 @@ export class PortalData {
       for (const [id, object] of table)
         if (object.archivedAt !== null && object.archivedAt < horizon) table.delete(id);
   }
-}
-
-function checkProperties(type: ObjectType, properties: Properties): void {
-  const known = new Set(propertyNames(type));
-  for (const name of Object.keys(properties))
-    if (!known.has(name)) throw new Error(`${type} has no property ${name} (properties.ts lists them)`);
 }

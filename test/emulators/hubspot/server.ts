@@ -20,16 +20,13 @@ import {
 import type { Faults } from "./faults.js";
 import type { Limits } from "./limits.js";
 import type { Owner, PortalData, StoredObject } from "./portal-data.js";
-import {
-  modifiedProperty,
-  OBJECT_TYPES,
-  type ObjectType,
-  propertyDefinition,
-  propertyNames,
-} from "./properties.js";
+import { modifiedProperty, OBJECT_TYPES, type ObjectType, propertyDefinition } from "./properties.js";
 import type { HubSpotRequest } from "./request-log.js";
 import { parseSearch, runSearch } from "./search.js";
 import type { Tokens } from "./tokens.js";
+
+/** The longest request line the emulator takes (a list that names every property of an object may not fit). */
+export const MAX_URL_LENGTH = 16_384;
 
 export interface ServerContext {
   data: PortalData;
@@ -48,7 +45,8 @@ interface Reply {
 }
 
 export function createHubSpotServer(context: ServerContext): Server {
-  return createServer((request, response) => {
+  // a header limit above the URL limit, so a long URL gets HubSpot's 414 rather than Node's 431
+  return createServer({ maxHeaderSize: 4 * MAX_URL_LENGTH }, (request, response) => {
     handle(context, request, response).catch((error: unknown) => {
       console.error("hubspot emulator:", error);
       if (!response.headersSent) response.writeHead(500).end();
@@ -62,6 +60,25 @@ async function handle(
   response: ServerResponse,
 ): Promise<void> {
   const receivedAt = Date.now();
+  if ((request.url ?? "").length > MAX_URL_LENGTH) {
+    // HubSpot's front end refuses a URL this long before the API sees it, in HTML
+    context.log.push({
+      at: receivedAt,
+      method: request.method ?? "GET",
+      path: "",
+      query: "",
+      body: "",
+      install: null,
+      search: false,
+      status: 414,
+      destroyed: false,
+    });
+    request.resume();
+    response
+      .writeHead(414, { "Content-Type": "text/html" })
+      .end("<html><body><h1>414 Request-URI Too Large</h1></body></html>");
+    return;
+  }
   const url = new URL(request.url ?? "/", "http://emulator");
   const method = request.method ?? "GET";
   const text = await readBody(request);
@@ -174,7 +191,7 @@ function route(context: ServerContext, method: string, url: URL, text: string): 
     const at = new Date(0).toISOString();
     return {
       status: 200,
-      body: { results: propertyNames(type).map((name) => propertyDefinition(type, name, at)) },
+      body: { results: data.propertyNames(type).map((name) => propertyDefinition(type, name, at)) },
     };
   }
   if (parts[2] !== "objects" || parts.length < 4 || parts.length > 5)
@@ -193,7 +210,7 @@ function route(context: ServerContext, method: string, url: URL, text: string): 
       status: 200,
       body: {
         total: found.total,
-        results: found.page.map((o) => renderObject(type, o, request.properties)),
+        results: found.page.map((o) => renderObject(type, o, request.properties, data.propertyNames(type))),
         ...(found.next ? { paging: { next: { after: found.next } } } : {}),
       },
     };
@@ -205,10 +222,19 @@ function route(context: ServerContext, method: string, url: URL, text: string): 
     const object = (id && data.get(type, id)) || (id && data.get(type, data.survivorOf(id) ?? ""));
     const archived = q.get("archived") === "true";
     if (!object || (object.archivedAt !== null) !== archived) throw notFound();
-    return { status: 200, body: renderObject(type, object, wanted) };
+    return { status: 200, body: renderObject(type, object, wanted, data.propertyNames(type)) };
   }
   const objects = data.list(type, q.get("archived") === "true");
-  return { status: 200, body: listPage(objects, q, 100, (o) => renderObject(type, o, wanted), url.pathname) };
+  return {
+    status: 200,
+    body: listPage(
+      objects,
+      q,
+      100,
+      (o) => renderObject(type, o, wanted, data.propertyNames(type)),
+      url.pathname,
+    ),
+  };
 }
 
 const unknownObjectType = (type: string) =>
@@ -255,8 +281,13 @@ function listPage<T extends { id: string }>(
 }
 
 /** An object as answers show it: the properties asked for (null when unset), or the defaults. */
-export function renderObject(type: ObjectType, object: StoredObject, wanted: string[] | undefined) {
-  const known = new Set(propertyNames(type));
+export function renderObject(
+  type: ObjectType,
+  object: StoredObject,
+  wanted: string[] | undefined,
+  all: string[],
+) {
+  const known = new Set(all);
   const names = wanted
     ? wanted.filter((n) => known.has(n))
     : ["createdate", "hs_object_id", modifiedProperty(type)];
