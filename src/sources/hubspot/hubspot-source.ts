@@ -2,8 +2,8 @@
  * HubSpot's source (CRM v3).
  *
  * - **Backfill**: each object's list endpoint, 100 a page, HubSpot's opaque `after`, with `properties` set to
- *   every property of the object (read from the properties API: only a few defaults come otherwise); owners
- *   from `/crm/v3/owners`.
+ *   every property of the object (read from the properties API: only a few defaults come otherwise; in
+ *   chunks when they would not fit in one URL); owners from `/crm/v3/owners`.
  * - **Changes**: passes of the search endpoint over the last-modified property (`lastmodifieddate` for
  *   contacts) in a window pinned to `[previous pass's end - lookback, HubSpot's now]`, read by
  *   `hs_object_id` greater than the last id read: a search stops at 10,000 results, and thousands of records
