@@ -10,7 +10,6 @@
  */
 import type pg from "pg";
 import { validationError } from "../errors.js";
-import { delay } from "../runtime/index.js";
 import { type Change, type Cursor, type StreamFilter, streamStart } from "./change-queries.js";
 import { decodeFeedCursor, encodeFeedCursor, type FeedBinding, feedBinding } from "./feed-cursor.js";
 import { readFeedPage, readStoreIdentity } from "./feed-queries.js";
@@ -101,9 +100,7 @@ export class ChangesFeed {
         if (scan.changes.length > 0 || left <= 0 || signals.some((s) => s.aborted)) {
           return { data: scan.changes.map(withoutPosition), next: encodeFeedCursor(cursor, binding) };
         }
-        if (!woken.signal.aborted) {
-          await delay(Math.min(left, this.backstopMs), AbortSignal.any([woken.signal, ...signals]));
-        }
+        await delayUnlessAborted(Math.min(left, this.backstopMs), [woken.signal, ...signals]);
       }
     } finally {
       unsubscribe();
@@ -155,6 +152,23 @@ export class ChangesFeed {
     }
     return this.listener.subscribe(filter, wake);
   }
+}
+
+/**
+ * Waits `ms` or until one of `signals` aborts. Its listeners are removed when it ends: a long poll waits
+ * many times on the feed's one shutdown signal, and AbortSignal.any would leave a listener there each time.
+ */
+function delayUnlessAborted(ms: number, signals: AbortSignal[]): Promise<void> {
+  if (signals.some((signal) => signal.aborted)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      for (const signal of signals) signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const signal of signals) signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function withoutPosition({ txid: _txid, position: _position, ...change }: Change): FeedChange {
