@@ -44,6 +44,7 @@ export interface ChangesFeedOptions {
 }
 
 export const defaultFeedLimit = 1000;
+const quickRetryMs = 10;
 export const maxFeedLimit = 10_000;
 export const maxFeedWaitMs = 30_000;
 
@@ -79,6 +80,7 @@ export class ChangesFeed {
     let woken = new AbortController();
     // subscribed before the first read, so a commit between a read and the wait is not missed
     const unsubscribe = request.waitMs ? this.subscribe(wakeFilter, () => woken.abort()) : () => {};
+    let retryMs = this.backstopMs;
     try {
       while (true) {
         woken = new AbortController();
@@ -100,7 +102,11 @@ export class ChangesFeed {
         if (scan.changes.length > 0 || left <= 0 || signals.some((s) => s.aborted)) {
           return { data: scan.changes.map(withoutPosition), next: encodeFeedCursor(cursor, binding) };
         }
-        await delayUnlessAborted(Math.min(left, this.backstopMs), [woken.signal, ...signals]);
+        await delayUnlessAborted(Math.min(left, retryMs), [woken.signal, ...signals]);
+        // after a wake, read at once; when that finds nothing new, the change may be held back by another
+        // transaction of the store that is about to end (nobody announces that): look again soon, then
+        // less and less often, down to the periodic read
+        retryMs = woken.signal.aborted ? quickRetryMs : Math.min(retryMs * 2, this.backstopMs);
       }
     } finally {
       unsubscribe();

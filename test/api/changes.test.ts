@@ -233,7 +233,7 @@ test("a malformed or foreign cursor is a 400 naming after and why", async () => 
 test("a long poll answers within 100 ms of a commit", async (t) => {
   const latencies: number[] = [];
   let { next } = await readAll({ sync_id: sync.id }, 1000);
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < 20; round++) {
     const started = Date.now();
     let answeredAt = 0;
     const poll = changes({ sync_id: sync.id, after: next, wait_ms: 10_000 }).then((response) => {
@@ -263,7 +263,7 @@ test("a long poll answers within 100 ms of a commit", async (t) => {
     next = response.body.next;
   }
   latencies.sort((a, b) => a - b);
-  const median = latencies[5]!;
+  const median = latencies[Math.floor(latencies.length / 2)]!;
   const worst = latencies.at(-1)!;
   t.diagnostic(`long poll: commit to answer ${median} ms median, ${worst} ms worst of ${latencies.length}`);
   assert.ok(median <= 100, `median ${median} ms after the commit (all: ${latencies.join(", ")})`);
