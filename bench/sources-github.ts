@@ -70,17 +70,21 @@ function fill(emulator: GithubEmulator, total: number): Map<string, number> {
   // one item every few seconds of history: many share nothing, some share a second
   const step = Math.floor((29 * 86_400_000) / total);
   let at = start;
+  const tick = (): number => {
+    at += step;
+    return at;
+  };
   for (const repository of repositories) emulator.createRepository(repository);
   for (let i = 0; i < issues; i++)
     emulator.createIssue(
       repositories[i % 2]!,
       { title: `Issue ${i}`, body: `Body of issue ${i}` },
-      { at: (at += step) },
+      { at: tick() },
     );
   for (let i = 0; i < pulls; i++)
-    emulator.createPull(repositories[i % 2]!, { title: `Change ${i}` }, { at: (at += step) });
+    emulator.createPull(repositories[i % 2]!, { title: `Change ${i}` }, { at: tick() });
   for (let i = 0; i < comments; i++)
-    emulator.createComment(repositories[i % 2]!, 1 + ((i >> 1) % 500), `Comment ${i}`, { at: (at += step) });
+    emulator.createComment(repositories[i % 2]!, 1 + ((i >> 1) % 500), `Comment ${i}`, { at: tick() });
   return new Map([
     ["issue", issues],
     ["pull_request", pulls],
