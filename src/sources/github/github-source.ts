@@ -153,17 +153,34 @@ export class GithubSource implements Source {
     if (collections.includes("issue_comment")) feeds.push("comments");
     if (collections.includes("pull_request")) feeds.push("pulls");
     const next: GithubCursor = { sweptAt: from.sweptAt, repositories: {} };
-    const steps = this.settings.repositories.flatMap((repository) => {
+    const work = this.settings.repositories.flatMap((repository) => {
       const known = from.repositories[repository] ?? {};
       next.repositories[repository] = { ...known };
-      return feeds.map(async (feed) => {
-        const step = await this.stepFeed(repository, feed, known, signal);
+      return feeds.map((feed) => ({ repository, feed, known }));
+    });
+    // the first feed alone: a refused token or a spent quota shows there, before the others are asked;
+    // then the rest side by side (the allotment paces them), the others given up at the first failure
+    if (signal?.aborted) throw signal.reason;
+    const local = new AbortController();
+    // the runner's signal forwarded by hand, its listener removed at the end (it lives as long as the runner)
+    const forward = () => local.abort(signal?.reason);
+    signal?.addEventListener("abort", forward, { once: true });
+    const run = async ({ repository, feed, known }: (typeof work)[number]) => {
+      try {
+        const step = await this.stepFeed(repository, feed, known, local.signal);
         next.repositories[repository]![feed] = step.next as never;
         return step;
-      });
-    });
-    // side by side (the allotment paces them); records in the order of the feeds
-    const done = await Promise.all(steps);
+      } catch (error) {
+        local.abort(error);
+        throw error;
+      }
+    };
+    let done: Awaited<ReturnType<typeof run>>[];
+    try {
+      done = work.length === 0 ? [] : [await run(work[0]!), ...(await Promise.all(work.slice(1).map(run)))];
+    } finally {
+      signal?.removeEventListener("abort", forward);
+    }
     return {
       records: done.flatMap((step) => step.records),
       cursor: next,
