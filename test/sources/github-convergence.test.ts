@@ -27,6 +27,8 @@ const sources = new Sources({ pool: store.pool, vault: Vault.fromKey(vaultKey) }
 const emulator = await startGithubEmulator();
 const allotment = 15;
 const collections = ["issue", "pull_request", "issue_comment"];
+/** Two drawn sequences under `npm test`; github-convergence.chaos.test.ts asks for more. */
+const runs = Number(process.env.GITHUB_CONVERGENCE_RUNS ?? 2);
 
 type Step =
   | { kind: "issue"; repo: number }
@@ -136,7 +138,7 @@ test("random changes, ties, late changes, faults and kill -9s during and after t
     fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 35 }), async (steps) => {
       await oneRun(steps);
     }),
-    { numRuns: 2, endOnFailure: true },
+    { numRuns: runs, endOnFailure: true },
   );
 });
 /** One drawn sequence: two fresh repositories, a sync of them, the steps, then the stream compared. */
