@@ -243,3 +243,26 @@ test("a secondary limit with retry-after is waited out, then the request goes th
   );
   assert.ok(ours[1]!.at - ours[0]!.at >= 950, `waited ${ours[1]!.at - ours[0]!.at} ms of retry-after: 1`);
 });
+
+test("the sweep: due after its interval, but never while a backfill's pages are being read", async () => {
+  const repository = newRepository();
+  for (let i = 0; i < 3; i++) emulator.createIssue(repository);
+  let now = Date.now();
+  const token = emulator.createToken();
+  const http = new ProviderHttp({
+    provider: githubRules,
+    baseUrl: emulator.baseUrl,
+    headers: () => ({ authorization: `Bearer ${token}` }),
+    allotment: new Allotment(100),
+  });
+  const source = new GithubSource(http, { repositories: [repository], sweep_interval_hours: 1 }, () => now);
+  const mark = await source.changeMark();
+  now += 3_599_000;
+  assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))), "not yet due");
+  await source.backfillPage("issue", null);
+  now += 2000;
+  assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))), "due, but a backfill runs");
+  now += 5000;
+  const due = await source.changesSince(mark, ["issue"]);
+  assert.ok("expired" in due && /periodic sweep/.test(due.expired), "due once the backfill is quiet");
+});

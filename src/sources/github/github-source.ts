@@ -51,6 +51,9 @@ export class GithubSource implements Source {
   readonly provider = "github";
   private readonly settings: GithubSettings;
   private readonly lists: GithubLists;
+  /** When this process last asked for a backfill page, and the gap before that one (a backfill's pace). */
+  private backfillAskedAt = Number.NEGATIVE_INFINITY;
+  private backfillGapMs = 0;
 
   constructor(
     http: ProviderHttp,
@@ -101,6 +104,11 @@ export class GithubSource implements Source {
   async backfillPage(collection: string, token: string | null, signal?: AbortSignal): Promise<BackfillPage> {
     if (!isGithubCollection(collection))
       throw new ProviderError("refused", `github has no collection ${JSON.stringify(collection)}`);
+    const asked = this.now();
+    // a gap of more than two minutes is no pace: a new backfill (or sweep) began
+    const gap = asked - this.backfillAskedAt;
+    this.backfillGapMs = gap <= 120_000 ? gap : 0;
+    this.backfillAskedAt = asked;
     const at = token === null ? { repository: 0, since: null, page: 1 } : readToken(token);
     const repository = this.settings.repositories[at.repository];
     if (repository === undefined) return { records: [], next: null };
@@ -144,7 +152,7 @@ export class GithubSource implements Source {
     const from = readCursor(cursor);
     if (!from) return { expired: "the stored GitHub cursor is not one this version wrote" };
     const dueAt = from.sweptAt + this.settings.sweepIntervalHours * 3_600_000;
-    if (this.now() >= dueAt)
+    if (this.now() >= dueAt && !this.backfilling())
       return {
         expired: `periodic sweep for deleted issues and comments (every ${this.settings.sweepIntervalHours} h): GitHub lists no deletes`,
       };
@@ -218,6 +226,14 @@ export class GithubSource implements Source {
     });
     const step = stepSince(walk, page, this.lookbackMs);
     return { records: this.recordsOf(collection, step.items), next: step.next, more: step.more };
+  }
+
+  /**
+   * Whether a backfill (or a sweep) is under way here: its pages are being asked for. A sweep due meanwhile
+   * waits for it to end, so a sweep that takes longer than the interval is never started over half-way.
+   */
+  private backfilling(): boolean {
+    return this.now() - this.backfillAskedAt < Math.max(5000, 3 * this.backfillGapMs);
   }
 
   /** `/issues` lists pull requests too (with a `pull_request` key): they are not issues. */
