@@ -188,6 +188,10 @@ test("the OpenAPI document describes the route and its parameters", async () => 
     ["after", "collection_id", "limit", "provider", "sync_id", "wait_ms"].map((n) => `query:${n}`),
   );
   assert.ok(operation.responses["200"] && operation.responses["400"] && operation.responses["401"]);
+  const { Validator } = await import("@seriousme/openapi-schema-validator");
+  const validator = new Validator();
+  const result = await validator.validate(structuredClone(doc));
+  assert.ok(result.valid, JSON.stringify(result.errors)?.slice(0, 2000));
 });
 
 test("a malformed or foreign cursor is a 400 naming after and why", async () => {
