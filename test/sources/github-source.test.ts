@@ -244,9 +244,9 @@ test("a secondary limit with retry-after is waited out, then the request goes th
   assert.ok(ours[1]!.at - ours[0]!.at >= 950, `waited ${ours[1]!.at - ours[0]!.at} ms of retry-after: 1`);
 });
 
-test("the sweep: due after its interval, but never while a backfill's pages are being read", async () => {
+test("while a backfill reads pages: feeds asked every 30 s at most, and a due sweep waits for its end", async () => {
   const repository = newRepository();
-  for (let i = 0; i < 3; i++) emulator.createIssue(repository);
+  for (let i = 0; i < 350; i++) emulator.createIssue(repository);
   let now = Date.now();
   const token = emulator.createToken();
   const http = new ProviderHttp({
@@ -256,13 +256,24 @@ test("the sweep: due after its interval, but never while a backfill's pages are 
     allotment: new Allotment(100),
   });
   const source = new GithubSource(http, { repositories: [repository], sweep_interval_hours: 1 }, () => now);
+  const asked = () => emulator.requests.filter((r) => r.token === token).length;
   const mark = await source.changeMark();
-  now += 3_599_000;
+  now += 3_590_000;
+  const first = await source.backfillPage("issue", null);
+  assert.ok(first.next !== null);
   assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))), "not yet due");
-  await source.backfillPage("issue", null);
+  const before = asked();
   now += 2000;
+  const second = await source.backfillPage("issue", first.next);
+  assert.ok(second.next !== null);
+  assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))));
+  assert.equal(asked(), before + 1, "the backfill's page, and no poll within 30 s of the last");
+  now += 9000; // the sweep is due, the backfill (one page left) still runs
+  const third = await source.backfillPage("issue", second.next);
+  assert.ok(third.next !== null);
+  now += 1000;
   assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))), "due, but a backfill runs");
-  now += 5000;
+  now += 30_000; // its pages stopped coming for three of its gaps (9 s each): quiet
   const due = await source.changesSince(mark, ["issue"]);
   assert.ok("expired" in due && /periodic sweep/.test(due.expired), "due once the backfill is quiet");
 });

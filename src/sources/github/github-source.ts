@@ -18,12 +18,14 @@
  */
 import { ProviderError, type ProviderHttp } from "../provider-http.js";
 import type { BackfillPage, ChangesPage, PulledRecord, Source } from "../source.js";
-import { isGithubCollection } from "./github-kind.js";
+import { type GithubCollection, isGithubCollection } from "./github-kind.js";
 import { type GithubItem, GithubLists } from "./github-lists.js";
 import { type GithubSettings, readGithubSettings } from "./github-settings.js";
 import { type DescWalk, isoMinus, type SinceWalk, stepDesc, stepSince } from "./github-walks.js";
 
 const perPage = 100;
+/** How often the change feeds are asked while a backfill runs. */
+const backfillPollMs = 30_000;
 
 /** Where the changes of one repository stand, per feed. */
 interface RepositoryCursor {
@@ -54,6 +56,10 @@ export class GithubSource implements Source {
   /** When this process last asked for a backfill page, and the gap before that one (a backfill's pace). */
   private backfillAskedAt = Number.NEGATIVE_INFINITY;
   private backfillGapMs = 0;
+  /** Collections whose backfill pages are being read and whose last page has not come yet. */
+  private readonly backfillActive = new Set<string>();
+  /** When the change feeds were last asked (0: not yet by this process). */
+  private polledAt = 0;
 
   constructor(
     http: ProviderHttp,
@@ -109,6 +115,17 @@ export class GithubSource implements Source {
     const gap = asked - this.backfillAskedAt;
     this.backfillGapMs = gap <= 120_000 ? gap : 0;
     this.backfillAskedAt = asked;
+    this.backfillActive.add(collection);
+    const page = await this.readBackfillPage(collection, token, signal);
+    if (page.next === null) this.backfillActive.delete(collection);
+    return page;
+  }
+
+  private async readBackfillPage(
+    collection: GithubCollection,
+    token: string | null,
+    signal?: AbortSignal,
+  ): Promise<BackfillPage> {
     const at = token === null ? { repository: 0, since: null, page: 1 } : readToken(token);
     const repository = this.settings.repositories[at.repository];
     if (repository === undefined) return { records: [], next: null };
@@ -156,6 +173,11 @@ export class GithubSource implements Source {
       return {
         expired: `periodic sweep for deleted issues and comments (every ${this.settings.sweepIntervalHours} h): GitHub lists no deletes`,
       };
+    // while a backfill reads pages, the feeds are asked at most every 30 s: each poll costs a request per
+    // repository and collection, which the backfill's pages need more; the changes wait, none is lost
+    if (this.backfilling() && this.now() - this.polledAt < backfillPollMs)
+      return { records: [], cursor: from, more: false };
+    this.polledAt = this.now();
     const feeds: Feed[] = [];
     if (collections.includes("issue")) feeds.push("issues");
     if (collections.includes("issue_comment")) feeds.push("comments");
@@ -233,7 +255,10 @@ export class GithubSource implements Source {
    * waits for it to end, so a sweep that takes longer than the interval is never started over half-way.
    */
   private backfilling(): boolean {
-    return this.now() - this.backfillAskedAt < Math.max(5000, 3 * this.backfillGapMs);
+    return (
+      this.backfillActive.size > 0 &&
+      this.now() - this.backfillAskedAt < Math.max(5000, 3 * this.backfillGapMs)
+    );
   }
 
   /** `/issues` lists pull requests too (with a `pull_request` key): they are not issues. */
