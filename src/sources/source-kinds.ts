@@ -7,6 +7,7 @@ import { githubRules } from "./github/github-rules.js";
 import { GithubSource } from "./github/github-source.js";
 import { hubspotFactory } from "./hubspot/hubspot-factory.js";
 import type { ProviderHttp, ProviderRules } from "./provider-http.js";
+import { salesforceFactory } from "./salesforce/salesforce-factory.js";
 import type { Source, SourceKind } from "./source.js";
 import { stripeKind } from "./stripe/stripe-kind.js";
 import { stripeRules } from "./stripe/stripe-rules.js";
@@ -68,4 +69,5 @@ export const sourceFactories: ReadonlyMap<string, SourceFactory> = new Map([
   ["stripe", stripe],
   ["hubspot", hubspotFactory],
   ["github", github],
+  ["salesforce", salesforceFactory],
 ]);
