@@ -216,7 +216,9 @@ test("add a Stripe sync: a revoked key is refused with Stripe's reason; then it 
     .filter({ hasText: "Reading everything again (asked for)" })
     .waitFor();
   assert.match(asked, /Read everything of “stripe-console” from stripe again/);
-  assert.equal((await api.request("GET", `/v1/syncs/${sync.id}`)).body.source.rebackfill, "asked for");
+  // 27 objects read again unchanged add no version: the re-read may already be over when the API is asked
+  const rebackfill = (await api.request("GET", `/v1/syncs/${sync.id}`)).body.source.rebackfill;
+  assert.ok(rebackfill === "asked for" || rebackfill === null, `rebackfill: ${rebackfill}`);
   assert.equal(await page.locator("#flash .alert").count(), 0, "no refusal");
   assertNoErrors();
 });
