@@ -2,9 +2,7 @@
  * The providers a sync can pull, and how each one's source is built. A provider is added here once its
  * folder passes ADD-SOURCE.md's checklist.
  */
-import { githubKind } from "./github/github-kind.js";
-import { githubRules } from "./github/github-rules.js";
-import { GithubSource } from "./github/github-source.js";
+import { githubFactory } from "./github/github-factory.js";
 import { hubspotFactory } from "./hubspot/hubspot-factory.js";
 import type { ProviderHttp, ProviderRules } from "./provider-http.js";
 import { salesforceFactory } from "./salesforce/salesforce-factory.js";
@@ -52,22 +50,9 @@ const stripe: SourceFactory = {
   build: (http) => new StripeSource(http),
 };
 
-const github: SourceFactory = {
-  kind: githubKind,
-  rules: githubRules,
-  session: ({ credentials }) => ({
-    headers: () => ({
-      authorization: `Bearer ${String(credentials.token)}`,
-      accept: "application/vnd.github+json",
-      "x-github-api-version": "2022-11-28",
-    }),
-  }),
-  build: (http, { settings }) => new GithubSource(http, settings),
-};
-
 export const sourceFactories: ReadonlyMap<string, SourceFactory> = new Map([
   ["stripe", stripe],
   ["hubspot", hubspotFactory],
-  ["github", github],
+  ["github", githubFactory],
   ["salesforce", salesforceFactory],
 ]);

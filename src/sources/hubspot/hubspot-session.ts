@@ -4,11 +4,11 @@
  * minutes): the session renews it ahead of that time, by its lifetime, since HubSpot documents that a 401 is
  * no sign a new token is needed. One renewal at a time; a 401 still gets one (`reauthorize`).
  *
- * The token endpoint is not a CRM call (it has no part in the rate limits), so it is called with `fetch`
- * directly. A refusal there (a revoked install, a wrong secret) is a `refused` ProviderError quoting
+ * The token endpoint is called outside the rate limits (oauth-refresh.ts). A refusal there (a revoked install, a wrong secret) is a `refused` ProviderError quoting
  * HubSpot; no answer is `unavailable`.
  */
 
+import { oneAtATime, postRefreshTokenGrant } from "../oauth-refresh.js";
 import { ProviderError } from "../provider-http.js";
 import type { CredentialSession, SourceContext } from "../source-kinds.js";
 
@@ -29,13 +29,7 @@ export function hubspotSession(context: SourceContext, now: () => number = Date.
     return { headers: () => headers };
   }
   let token: Token | undefined;
-  let renewing: Promise<Token> | undefined;
-  const renew = (signal?: AbortSignal): Promise<Token> => {
-    renewing ??= refresh(context, now, signal).finally(() => {
-      renewing = undefined;
-    });
-    return renewing;
-  };
+  const renew = oneAtATime((signal) => refresh(context, now, signal));
   return {
     async headers(signal) {
       if (!token || now() >= token.renewAt) token = await renew(signal);
@@ -50,36 +44,12 @@ export function hubspotSession(context: SourceContext, now: () => number = Date.
 async function refresh(context: SourceContext, now: () => number, signal?: AbortSignal): Promise<Token> {
   const { credentials, baseUrl } = context;
   const url = new URL("/oauth/v1/token", baseUrl);
-  const form = new URLSearchParams({
-    grant_type: "refresh_token",
-    client_id: String(credentials.client_id),
-    client_secret: String(credentials.client_secret),
-    refresh_token: String(credentials.refresh_token),
+  const where = `${url.origin}${url.pathname}`;
+  const response = await postRefreshTokenGrant("hubspot", where, credentials, {
+    timeoutMs: tokenTimeoutMs,
+    signal,
   });
-  let response: Response;
-  let body: unknown;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: form.toString(),
-      signal: AbortSignal.any([AbortSignal.timeout(tokenTimeoutMs), ...(signal ? [signal] : [])]),
-    });
-    body = await response.json().catch(() => undefined);
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw new ProviderError(
-      "unavailable",
-      `hubspot did not answer ${url.origin}${url.pathname} to renew the OAuth access token: ${(error as Error).message}`,
-      { url: `${url.origin}${url.pathname}` },
-    );
-  }
-  const answer = body as {
-    access_token?: unknown;
-    expires_in?: unknown;
-    message?: unknown;
-    status?: unknown;
-  };
+  const answer = response.body;
   if (!response.ok) {
     const reason =
       typeof answer?.message === "string"
@@ -89,7 +59,7 @@ async function refresh(context: SourceContext, now: () => number, signal?: Abort
     throw new ProviderError(kind, `hubspot refused the OAuth refresh token: ${reason}`, {
       status: response.status,
       reason,
-      url: `${url.origin}${url.pathname}`,
+      url: where,
       ...(typeof answer?.status === "string" ? { code: answer.status } : {}),
     });
   }
@@ -102,7 +72,7 @@ async function refresh(context: SourceContext, now: () => number, signal?: Abort
     throw new ProviderError(
       "invalid_answer",
       `hubspot answered ${url.pathname} without an access_token and a positive expires_in`,
-      { status: response.status, url: `${url.origin}${url.pathname}` },
+      { status: response.status, url: where },
     );
   const lifeMs = answer.expires_in * 1000;
   return {

@@ -7,6 +7,7 @@
  * base_url (the credential never travels elsewhere): when the two differ, the session is refused with a
  * message naming the address to set. Token requests do not count against the org's API requests.
  */
+import { oneAtATime, postRefreshTokenGrant } from "../oauth-refresh.js";
 import { ProviderError } from "../provider-http.js";
 import type { CredentialSession, SourceContext } from "../source-kinds.js";
 import { defaultLoginUrl } from "./salesforce-kind.js";
@@ -17,17 +18,9 @@ export function salesforceSession({ credentials, baseUrl }: SourceContext): Cred
   let accessToken = typeof credentials.access_token === "string" ? credentials.access_token : undefined;
   if (typeof credentials.refresh_token !== "string")
     return { headers: () => ({ authorization: `Bearer ${accessToken}` }) };
-  let renewing: Promise<void> | undefined;
-  const renew = (signal?: AbortSignal): Promise<void> => {
-    renewing ??= refresh(credentials, baseUrl, signal)
-      .then((token) => {
-        accessToken = token;
-      })
-      .finally(() => {
-        renewing = undefined;
-      });
-    return renewing;
-  };
+  const renew = oneAtATime(async (signal) => {
+    accessToken = await refresh(credentials, baseUrl, signal);
+  });
   return {
     async headers(signal) {
       if (accessToken === undefined) await renew(signal);
@@ -44,34 +37,11 @@ async function refresh(
 ): Promise<string> {
   const login = String(credentials.login_url ?? defaultLoginUrl).replace(/\/$/, "");
   const where = `${login}/services/oauth2/token`;
-  let response: Response;
-  try {
-    response = await fetch(where, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: new URLSearchParams({
-        grant_type: "refresh_token",
-        refresh_token: String(credentials.refresh_token),
-        client_id: String(credentials.client_id),
-        client_secret: String(credentials.client_secret),
-      }).toString(),
-      signal: AbortSignal.any([AbortSignal.timeout(tokenTimeoutMs), ...(signal ? [signal] : [])]),
-    });
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw new ProviderError(
-      "unavailable",
-      `salesforce's token endpoint ${where} did not answer: ${(error as Error).message}`,
-      { url: where },
-    );
-  }
-  const text = await response.text();
-  let body: Record<string, unknown> | undefined;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = undefined;
-  }
+  const response = await postRefreshTokenGrant("salesforce", where, credentials, {
+    timeoutMs: tokenTimeoutMs,
+    signal,
+  });
+  const body = response.body;
   if (response.status >= 500 || response.status === 429 || !body)
     throw new ProviderError(
       response.ok ? "invalid_answer" : "unavailable",
