@@ -14,14 +14,4 @@ export interface LoggedRequest {
   destroyed: boolean;
 }
 
-/** The most entries that fall in any window of `windowMs` (a window starting at each entry, inclusive). */
-export function busiestWindow(entries: readonly { at: number }[], windowMs = 1000): number {
-  const times = entries.map((entry) => entry.at).sort((a, b) => a - b);
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end]! - times[start]! >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
+export { busiestWindow } from "../busiest-window.js";
