@@ -25,12 +25,12 @@ export function variablePrefix(name: string, fallback = "TARGET"): string {
 
 /**
  * The credential fields a provider's source needs (its kind lists them): the server never says which were
- * given, so an exported source names the required ones, and optional ones (Stripe's `stripe_account`) are
- * added by hand.
+ * given, so an exported source names the required ones of the usual credential (the kind's first choice);
+ * optional ones (Stripe's `stripe_account`) and the other choices' fields are written by hand.
  */
 function credentialFields(provider: string): string[] {
   const kind = sourceFactories.get(provider)?.kind;
-  return kind ? kind.credentialFields.filter((f) => f.required).map((f) => f.field) : ["api_key"];
+  return kind ? kind.credentialChoices[0].fields.filter((f) => f.required).map((f) => f.field) : ["api_key"];
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

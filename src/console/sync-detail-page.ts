@@ -7,7 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import { syncSourceAction } from "../api/routes/syncs.js";
 import type { ServerDeps } from "../api/server-deps.js";
-import type { SourceView } from "../sources/index.js";
+import { type SourceView, sourceFactories } from "../sources/index.js";
 import { getSync, recordCounts, type Sync } from "../stream/index.js";
 import { selectLiveWorkers } from "../work/index.js";
 import { idParam, sendHtml } from "./console-http.js";
@@ -107,6 +107,21 @@ async function workerLabel(deps: ServerDeps, workerId: string | null): Promise<H
     : html`<code>${workerId}</code>`;
 }
 
+/** The provider's settings as given, each under its form label; one not given says its default. */
+function settingFacts(source: SourceView): Html[] {
+  const fields = sourceFactories.get(source.provider)?.kind.settingFields ?? [];
+  return fields.map((f) => {
+    const value = source.settings[f.field];
+    const shown =
+      value === undefined
+        ? html`<span class="muted">default${f.placeholder && f.type === "number" ? ` (${f.placeholder})` : ""}</span>`
+        : Array.isArray(value)
+          ? html`${value.map((v, i) => html`${i ? ", " : ""}<code>${String(v)}</code>`)}`
+          : html`${String(value)}`;
+    return html`<dt>${f.label}</dt><dd data-setting="${f.field}">${shown}</dd>`;
+  });
+}
+
 async function sourcedView(deps: ServerDeps, sync: Sync, source: SourceView) {
   const now = Date.now();
   const health = source.health;
@@ -130,6 +145,7 @@ ${errorPanel(source, now)}
   <dt>Base URL</dt><dd><code>${source.base_url}</code></dd>
   <dt>Rate</dt><dd>at most ${source.max_requests_per_second} requests per second</dd>
   <dt>Poll interval</dt><dd>${source.poll_interval_seconds} s</dd>
+  ${settingFacts(source)}
   <dt>Id</dt><dd><code>${sync.id}</code></dd>
 </dl></section>
 </div>`;

@@ -8,7 +8,12 @@ import type { FastifyInstance } from "fastify";
 import { createSyncFromBody, newSyncBodySchema } from "../api/routes/syncs.js";
 import type { ServerDeps } from "../api/server-deps.js";
 import { SequinError } from "../errors.js";
-import { type CredentialField, type SourceKind, sourceFactories } from "../sources/index.js";
+import {
+  type CredentialChoice,
+  type SettingField,
+  type SourceKind,
+  sourceFactories,
+} from "../sources/index.js";
 import { hxRedirect, sendHtml } from "./console-http.js";
 import { formErrors, inputField } from "./form-fields.js";
 import { type FieldErrors, type FormBody, formBody, parseForm, refusal, text } from "./form-input.js";
@@ -19,17 +24,11 @@ import { errorId, fieldError } from "./view-helpers.js";
 /** The choice for a provider whose records are pushed through the API. */
 const push = "push";
 
-function sourcedProviders(): {
-  provider: string;
-  kind: SourceKind;
-  label: string;
-  fields: CredentialField[];
-}[] {
+function sourcedProviders(): { provider: string; kind: SourceKind; label: string }[] {
   return [...sourceFactories.entries()].map(([provider, { kind }]) => ({
     provider,
     kind,
     label: kind.label,
-    fields: [...kind.credentialFields],
   }));
 }
 
@@ -37,18 +36,28 @@ function sourcedProvider(choice: string | undefined) {
   return sourcedProviders().find((p) => p.provider === choice);
 }
 
-const credentialPath = (field: string) => `source.credentials.${field}`;
+/** The way of giving the credential picked in the form; the kind's first when none (or another's) is. */
+function credentialChoice(kind: SourceKind, values: FormBody): CredentialChoice {
+  return kind.credentialChoices.find((c) => c.id === values.credential_choice) ?? kind.credentialChoices[0];
+}
 
-const formFields = [
-  "name",
-  "provider",
-  "collections",
-  "source.credentials",
-  "source.base_url",
-  "source.max_requests_per_second",
-  "source.poll_interval_seconds",
-  ...sourcedProviders().flatMap((p) => p.fields.map((f) => credentialPath(f.field))),
-];
+const credentialPath = (field: string) => `source.credentials.${field}`;
+const settingPath = (field: string) => `source.settings.${field}`;
+
+/** The fields the form shows now, so an error for any other lands at the top of the form. */
+function shownFields(values: FormBody): string[] {
+  const sourced = sourcedProvider(values.provider_choice);
+  if (!sourced) return ["name", "provider", "collections_text"];
+  return [
+    "name",
+    "collections",
+    "source.base_url",
+    "source.max_requests_per_second",
+    "source.poll_interval_seconds",
+    ...credentialChoice(sourced.kind, values).fields.map((f) => credentialPath(f.field)),
+    ...(sourced.kind.settingFields ?? []).map((f) => settingPath(f.field)),
+  ];
+}
 
 /** The values of a fresh form for `choice`: every collection of the provider checked. */
 function defaultsFor(choice: string, values: FormBody = {}): FormBody {
@@ -57,6 +66,62 @@ function defaultsFor(choice: string, values: FormBody = {}): FormBody {
   if (values.provider) out.provider = values.provider;
   for (const collection of sourced?.kind.collections ?? []) out[`collection.${collection}`] = "on";
   return out;
+}
+
+/**
+ * The credential's inputs for the way picked; swapped when another way is picked. A secret is never
+ * written back: after a refusal the person is asked to type it again.
+ */
+function credentialFields(kind: SourceKind, values: FormBody, errors: FieldErrors, refused: boolean): Html {
+  const choice = credentialChoice(kind, values);
+  const inputs = choice.fields.map((f) =>
+    inputField({
+      field: credentialPath(f.field),
+      label: f.label,
+      type: f.secret ? "password" : "text",
+      values,
+      errors,
+      hint: f.hint,
+      ...(f.required ? { required: true } : {}),
+      ...(f.placeholder ? { placeholder: f.placeholder } : {}),
+      ...(refused && f.secret
+        ? { note: `Type the ${f.label} again: it is never sent back to the browser.` }
+        : {}),
+    }),
+  );
+  const anySecret = choice.fields.some((f) => f.secret);
+  return html`<div id="credential-fields">${inputs}${anySecret ? "" : fieldError(errors, "source.credentials")}</div>`;
+}
+
+/** The ways of giving the credential, as radios, when the provider has more than one. */
+function credentialChoices(kind: SourceKind, values: FormBody): Html {
+  if (kind.credentialChoices.length < 2) return html``;
+  const picked = credentialChoice(kind, values).id;
+  const radios = kind.credentialChoices.map(
+    (c) =>
+      html`<label><input type="radio" name="credential_choice" id="credential-choice-${c.id}" value="${c.id}"${
+        c.id === picked ? html` checked` : ""
+      }> ${c.label}</label>`,
+  );
+  return html`<fieldset>
+      <legend>How Sequin signs in</legend>
+      <div class="choice" hx-get="/console/syncs/new/credentials" hx-trigger="change" hx-include="#sync-form [name=provider_choice]:checked, #sync-form [name=credential_choice]:checked" hx-target="#credential-fields" hx-swap="outerHTML">${radios}</div>
+    </fieldset>`;
+}
+
+/** A setting's input: a list is a text area, one value per line. */
+function settingField(f: SettingField, values: FormBody, errors: FieldErrors): Html {
+  return inputField({
+    field: settingPath(f.field),
+    label: f.label,
+    type: f.type === "list" ? "textarea" : "number",
+    values,
+    errors,
+    hint: f.hint,
+    ...(f.required ? { required: true } : {}),
+    ...(f.placeholder ? { placeholder: f.placeholder } : {}),
+    ...(f.type === "number" ? { extra: html`step="any" min="0"` } : {}),
+  });
 }
 
 /** The part of the form that depends on the provider chosen: swapped when the choice changes. */
@@ -77,22 +142,9 @@ function providerFields(values: FormBody, errors: FieldErrors, refused: boolean)
 </div>`;
   }
   const { kind } = sourced;
-  const firstSecret = sourced.fields.find((f) => f.secret);
-  const credentials = sourced.fields.map((f) =>
-    inputField({
-      field: credentialPath(f.field),
-      label: f.label,
-      type: f.secret ? "password" : "text",
-      values,
-      errors,
-      hint: f.hint,
-      ...(f.required ? { required: true } : {}),
-      ...(f.placeholder ? { placeholder: f.placeholder } : {}),
-      ...(refused && f.secret
-        ? { note: `Type the ${f.label} again: it is never sent back to the browser.` }
-        : {}),
-    }),
-  );
+  const settings = kind.settingFields ?? [];
+  const requiredSettings = settings.filter((f) => f.required);
+  const optionalSettings = settings.filter((f) => !f.required);
   const collectionErrors = errors.collections;
   const boxes = kind.collections.map(
     (c) =>
@@ -103,15 +155,19 @@ function providerFields(values: FormBody, errors: FieldErrors, refused: boolean)
   const advancedOpen =
     values["source.base_url"] ||
     values["source.max_requests_per_second"] ||
-    values["source.poll_interval_seconds"];
+    values["source.poll_interval_seconds"] ||
+    optionalSettings.some((f) => values[settingPath(f.field)]) ||
+    optionalSettings.some((f) => errors[settingPath(f.field)]);
+  const pullTitle = [...requiredSettings.map((f) => f.label), "collections"].join(" and ");
   return html`<div id="provider-fields">
   <section class="panel">
     <h2>2. ${sourced.label} credentials</h2>
-    ${credentials}
-    ${firstSecret ? "" : fieldError(errors, "source.credentials")}
+    ${credentialChoices(kind, values)}
+    ${credentialFields(kind, values, errors, refused)}
   </section>
   <section class="panel">
-    <h2>3. Collections</h2>
+    <h2>3. ${pullTitle.charAt(0).toUpperCase()}${pullTitle.slice(1)}</h2>
+    ${requiredSettings.map((f) => settingField(f, values, errors))}
     <fieldset${collectionErrors?.length ? html` aria-invalid="true" aria-describedby="${errorId("collections")}"` : ""}>
       <legend>Collections to pull</legend>
       <div class="choice checkboxes" id="collections">${boxes}</div>
@@ -125,6 +181,7 @@ function providerFields(values: FormBody, errors: FieldErrors, refused: boolean)
         ${inputField({ field: "source.max_requests_per_second", label: "Max requests per second", type: "number", values, errors, placeholder: String(kind.defaultRequestsPerSecond), hint: `This sync's share of ${sourced.label}'s rate limit (at most ${kind.maxRequestsPerSecond}); empty: ${kind.defaultRequestsPerSecond}.`, extra: html`step="any" min="0"` })}
         ${inputField({ field: "source.poll_interval_seconds", label: "Poll interval (seconds)", type: "number", values, errors, placeholder: String(kind.defaultPollIntervalSeconds), hint: `How often changes are read once the backfill is done; empty: ${kind.defaultPollIntervalSeconds}.`, extra: html`step="any" min="0"` })}
       </div>
+      ${optionalSettings.length ? html`<div class="row">${optionalSettings.map((f) => settingField(f, values, errors))}</div>` : ""}
     </details>
   </section>
   ${submit}
@@ -138,17 +195,17 @@ function syncForm(values: FormBody, errors: FieldErrors, refused = false): Html 
       choice === value ? html` checked` : ""
     }> ${label}</label>`;
   const choices = [
-    ...sourcedProviders().map((p) =>
-      radio(p.provider, html`${p.label} <span class="muted">(Sequin pulls its API)</span>`),
-    ),
-    radio(push, html`Another provider <span class="muted">(you push its records)</span>`),
+    ...sourcedProviders().map((p) => radio(p.provider, html`${p.label}`)),
+    radio(push, html`Another provider`),
   ];
+  const pulled = sourcedProviders().map((p) => p.label);
   return html`<form id="sync-form" hx-post="/console/syncs" hx-target="this" hx-swap="outerHTML" hx-disabled-elt="#sync-form button[type=submit]">
-  ${formErrors(errors, formFields)}
+  ${formErrors(errors, shownFields(values))}
   <section class="panel">
     <h2>1. Name and provider</h2>
     ${inputField({ field: "name", label: "Name", values, errors, required: true, placeholder: "stripe-prod", hint: "One account of the provider, e.g. stripe-prod." })}
     <div class="choice" hx-get="/console/syncs/new/provider" hx-trigger="change" hx-include="#sync-form [name=provider_choice]:checked" hx-target="#provider-fields" hx-swap="outerHTML">${choices}</div>
+    <span class="hint">Sequin pulls ${pulled.slice(0, -1).join(", ")} and ${pulled.at(-1)} from their APIs by itself; another provider's records are pushed by your code.</span>
   </section>
   ${providerFields(values, errors, refused)}
 </form>`;
@@ -175,9 +232,24 @@ function syncInput(b: FormBody) {
     };
   }
   const credentials: Record<string, string> = {};
-  for (const f of sourced.fields) {
+  for (const f of credentialChoice(sourced.kind, b).fields) {
     const value = text(b, credentialPath(f.field));
     if (value !== undefined) credentials[f.field] = value;
+  }
+  const settings: Record<string, unknown> = {};
+  for (const f of sourced.kind.settingFields ?? []) {
+    const key = settingPath(f.field);
+    if (f.type === "number") {
+      const value = decimal(b, key);
+      if (value !== undefined) settings[f.field] = value;
+    } else {
+      // one per line (or separated by commas); spaces inside an item stay, for the service to refuse by name
+      const items = (b[key] ?? "")
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter(Boolean);
+      if (items.length) settings[f.field] = items;
+    }
   }
   const optional = (key: string, value: unknown) => (value === undefined ? {} : { [key]: value });
   return {
@@ -189,13 +261,15 @@ function syncInput(b: FormBody) {
       ...optional("base_url", text(b, "source.base_url")),
       ...optional("max_requests_per_second", decimal(b, "source.max_requests_per_second")),
       ...optional("poll_interval_seconds", decimal(b, "source.poll_interval_seconds")),
+      ...(Object.keys(settings).length ? { settings } : {}),
     },
   };
 }
 
 /**
  * The service's field paths, placed where the form shows them: a collection by its index under the
- * checkboxes, the provider's refusal of the credential under the credential's secret.
+ * checkboxes, a list setting's item (`repositories[2]`) under the list, the provider's refusal of the
+ * credential under the credential's secret.
  */
 function placed(errors: FieldErrors, b: FormBody): FieldErrors {
   const sourced = sourcedProvider(b.provider_choice);
@@ -203,9 +277,11 @@ function placed(errors: FieldErrors, b: FormBody): FieldErrors {
   const add = (field: string, messages: string[]) => {
     out[field] = [...(out[field] ?? []), ...messages];
   };
-  const secret = sourced?.fields.find((f) => f.secret);
+  const secret = sourced && credentialChoice(sourced.kind, b).fields.find((f) => f.secret);
   for (const [field, messages] of Object.entries(errors)) {
+    const item = /^(source\.settings\.[a-z_]+)\[\d+\]$/.exec(field);
     if (/^collections(\[\d+\])?$/.test(field)) add(sourced ? "collections" : "collections_text", messages);
+    else if (item?.[1]) add(item[1], messages);
     else if (field === "source.credentials" && secret) add(credentialPath(secret.field), messages);
     else if (field === "provider" && sourced) add("form", messages);
     else add(field, messages);
@@ -225,6 +301,15 @@ ${syncForm(values, {})}`;
     const values = defaultsFor(request.query.provider_choice ?? push, request.query);
     return sendHtml(reply, providerFields(values, {}, false));
   });
+
+  app.get<{ Querystring: Record<string, string> }>(
+    "/console/syncs/new/credentials",
+    async (request, reply) => {
+      const sourced = sourcedProvider(request.query.provider_choice);
+      if (!sourced) return sendHtml(reply, html`<div id="credential-fields"></div>`);
+      return sendHtml(reply, credentialFields(sourced.kind, request.query, {}, false));
+    },
+  );
 
   app.post("/console/syncs", async (request, reply) => {
     const values = formBody(request.body);

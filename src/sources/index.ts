@@ -7,7 +7,7 @@ export {
   type ProviderRules,
   type RequestEvent,
 } from "./provider-http.js";
-export type { CredentialField, Source, SourceKind } from "./source.js";
+export type { CredentialChoice, CredentialField, SettingField, Source, SourceKind } from "./source.js";
 export { type SyncCheckName, syncFix, syncHealth } from "./source-health.js";
 export { sourceFactories } from "./source-kinds.js";
 export {

@@ -56,13 +56,42 @@ export interface CredentialField {
   placeholder?: string;
 }
 
+/**
+ * One way to give a provider's credential: a key alone, or an OAuth app's refresh token with its client. The
+ * console offers a kind's choices side by side; a config export names the first one's required fields.
+ */
+export interface CredentialChoice {
+  /** Stable, for the form's radio: "key", "oauth". */
+  id: string;
+  /** What a person picks: "Service key or private app token". */
+  label: string;
+  /** Its fields, in the order a person fills them in. */
+  fields: readonly CredentialField[];
+}
+
+/**
+ * One of a provider's settings (`source.settings.<field>`), as the console's form asks for it. A required
+ * one is asked for next to the collections; an optional one sits under Advanced, its default in the hint.
+ */
+export interface SettingField {
+  field: string;
+  label: string;
+  /** `list`: several values, one per line (or separated by commas); `number`: a decimal number. */
+  type: "list" | "number";
+  required?: boolean;
+  hint: string;
+  placeholder?: string;
+}
+
 /** What a provider offers: its collections, defaults, and how to build its source from a sync's settings. */
 export interface SourceKind {
   provider: string;
   /** The provider's name as people write it ("HubSpot"). */
   label: string;
-  /** The credential's fields, in the order a person fills them in. */
-  credentialFields: readonly CredentialField[];
+  /** The ways to give the credential; the first is the usual one. */
+  credentialChoices: readonly [CredentialChoice, ...CredentialChoice[]];
+  /** The settings a person may give (checked by `checkSettings`); none when absent. */
+  settingFields?: readonly SettingField[];
   /** The collections it can pull, by the names records carry. */
   collections: readonly string[];
   defaultBaseUrl: string;

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { SourceKind } from "../source.js";
-import { checkGithubSettings } from "./github-settings.js";
+import { checkGithubSettings, defaultLookbackSeconds, defaultSweepIntervalHours } from "./github-settings.js";
 
 /** The collections, by the names records carry. */
 export const githubCollections = ["issue", "pull_request", "issue_comment"] as const;
@@ -19,14 +19,20 @@ export function isGithubCollection(name: string): name is GithubCollection {
 export const githubKind: SourceKind = {
   provider: "github",
   label: "GitHub",
-  credentialFields: [
+  credentialChoices: [
     {
-      field: "token",
+      id: "token",
       label: "Personal access token",
-      secret: true,
-      required: true,
-      placeholder: "github_pat_… or ghp_…",
-      hint: "A fine-grained token with read access to Issues and Pull requests of the repositories below (or a classic token with the repo scope). Tried before the sync is saved; encrypted at rest, never shown again.",
+      fields: [
+        {
+          field: "token",
+          label: "Personal access token",
+          secret: true,
+          required: true,
+          placeholder: "github_pat_… or ghp_…",
+          hint: "A fine-grained token with read access to Issues and Pull requests of the repositories below (or a classic token with the repo scope). Tried before the sync is saved; encrypted at rest, never shown again.",
+        },
+      ],
     },
   ],
   collections: githubCollections,
@@ -37,6 +43,30 @@ export const githubKind: SourceKind = {
   maxRequestsPerSecond: 15,
   // each poll asks once per repository and collection; 304s answer unchanged ones without spending the quota
   defaultPollIntervalSeconds: 5,
+  settingFields: [
+    {
+      field: "repositories",
+      label: "Repositories",
+      type: "list",
+      required: true,
+      placeholder: "octo-org/api\nocto-org/web",
+      hint: "The repositories to pull, as owner/name, one per line (at most 100). The token must be able to read them.",
+    },
+    {
+      field: "sweep_interval_hours",
+      label: "Delete sweep interval (hours)",
+      type: "number",
+      placeholder: String(defaultSweepIntervalHours),
+      hint: `GitHub lists no deletes: every this many hours everything is read again and what is gone is deleted; empty: ${defaultSweepIntervalHours}.`,
+    },
+    {
+      field: "lookback_seconds",
+      label: "Look-back (seconds)",
+      type: "number",
+      placeholder: String(defaultLookbackSeconds),
+      hint: `Each poll reads again this far behind the newest change seen (GitHub stamps changes in whole seconds); empty: ${defaultLookbackSeconds}.`,
+    },
+  ],
   checkSettings: checkGithubSettings,
   checkCredentials(credentials) {
     const problems: Record<string, string> = {};

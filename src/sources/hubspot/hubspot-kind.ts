@@ -27,26 +27,55 @@ const credentialFieldNames = ["access_token", "refresh_token", "client_id", "cli
 export const hubspotKind: SourceKind = {
   provider: "hubspot",
   label: "HubSpot",
-  credentialFields: [
+  credentialChoices: [
     {
-      field: "access_token",
+      id: "key",
       label: "Service key or private app token",
-      secret: true,
-      placeholder: "pat-na1-…",
-      hint: "A service key (Development → Keys → Service keys) or a legacy private app's token, with the read scopes of the collections below (crm.objects.contacts.read, …, crm.objects.owners.read). Or leave it empty and give an OAuth app's refresh token, client id and secret.",
+      fields: [
+        {
+          field: "access_token",
+          label: "Service key or private app token",
+          secret: true,
+          required: true,
+          placeholder: "pat-na1-…",
+          hint: "A service key (Development → Keys → Service keys) or a legacy private app's token, with the read scopes of the collections below (crm.objects.contacts.read, …, crm.objects.owners.read). Tried before the sync is saved; encrypted at rest, never shown again.",
+        },
+      ],
     },
     {
-      field: "refresh_token",
-      label: "OAuth refresh token",
-      secret: true,
-      hint: "Instead of a token: a refresh token of your OAuth app's install; access tokens are renewed from it before they expire.",
+      id: "oauth",
+      label: "OAuth app",
+      fields: [
+        {
+          field: "refresh_token",
+          label: "OAuth refresh token",
+          secret: true,
+          required: true,
+          hint: "A refresh token of your OAuth app's install (same read scopes); access tokens are renewed from it before they expire.",
+        },
+        {
+          field: "client_id",
+          label: "OAuth client id",
+          required: true,
+          hint: "Your app's client id.",
+        },
+        {
+          field: "client_secret",
+          label: "OAuth client secret",
+          secret: true,
+          required: true,
+          hint: "Your app's client secret.",
+        },
+      ],
     },
-    { field: "client_id", label: "OAuth client id", hint: "With a refresh token: your app's client id." },
+  ],
+  settingFields: [
     {
-      field: "client_secret",
-      label: "OAuth client secret",
-      secret: true,
-      hint: "With a refresh token: your app's client secret.",
+      field: "lookback_seconds",
+      label: "Search look-back (seconds)",
+      type: "number",
+      placeholder: String(defaultLookbackSeconds),
+      hint: `Each search reads again this far behind the last one: HubSpot's search shows a change a while after it is made. Whole seconds, at most ${maxLookbackSeconds}; empty: ${defaultLookbackSeconds}.`,
     },
   ],
   collections: [...Object.keys(hubspotObjects), OWNERS],

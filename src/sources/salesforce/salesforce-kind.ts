@@ -51,36 +51,78 @@ const credentialNames = ["access_token", "refresh_token", "client_id", "client_s
 export const salesforceKind: SourceKind = {
   provider: "salesforce",
   label: "Salesforce",
-  // The refresh-token flow, the one the console offers and a config export names. An access token alone
-  // (`access_token`, no renewal) is accepted too, through the API and the config file.
-  credentialFields: [
+  // The refresh-token flow renews its session by itself; an access token alone works until it expires.
+  credentialChoices: [
     {
-      field: "refresh_token",
-      label: "Refresh token",
-      secret: true,
-      required: true,
-      placeholder: "5Aep861…",
-      hint: "From your connected app's OAuth flow (scopes: api, refresh_token). The sync renews its session with it by itself.",
+      id: "oauth",
+      label: "Connected app (refresh token)",
+      fields: [
+        {
+          field: "refresh_token",
+          label: "Refresh token",
+          secret: true,
+          required: true,
+          placeholder: "5Aep861…",
+          hint: "From your connected app's OAuth flow (scopes: api, refresh_token). The sync renews its session with it by itself.",
+        },
+        {
+          field: "client_id",
+          label: "Consumer key",
+          required: true,
+          placeholder: "3MVG9…",
+          hint: "Your connected app's consumer key (client id).",
+        },
+        {
+          field: "client_secret",
+          label: "Consumer secret",
+          secret: true,
+          required: true,
+          hint: "Your connected app's consumer secret.",
+        },
+        {
+          field: "login_url",
+          label: "Login URL",
+          placeholder: defaultLoginUrl,
+          hint: "Optional: https://test.salesforce.com for a sandbox, or your My Domain login address.",
+        },
+      ],
     },
     {
-      field: "client_id",
-      label: "Consumer key",
-      required: true,
-      placeholder: "3MVG9…",
-      hint: "Your connected app's consumer key (client id).",
+      id: "access_token",
+      label: "Access token only",
+      fields: [
+        {
+          field: "access_token",
+          label: "Access token",
+          secret: true,
+          required: true,
+          placeholder: "00D…!AQ…",
+          hint: "A session's access token (scope api). It is never renewed: when it expires the sync fails with Salesforce's INVALID_SESSION_ID until it is given a new one (PATCH /v1/syncs/{id} or the config file). For a sync that runs for good, use a connected app.",
+        },
+      ],
+    },
+  ],
+  settingFields: [
+    {
+      field: "lookback_seconds",
+      label: "Look-back (seconds)",
+      type: "number",
+      placeholder: String(defaultSettings.lookbackSeconds),
+      hint: `Each poll reads again this far behind the newest change seen: a record can commit with an older SystemModstamp. 0 to 86400; empty: ${defaultSettings.lookbackSeconds}.`,
     },
     {
-      field: "client_secret",
-      label: "Consumer secret",
-      secret: true,
-      required: true,
-      hint: "Your connected app's consumer secret.",
+      field: "deleted_check_seconds",
+      label: "Delete log interval (seconds)",
+      type: "number",
+      placeholder: String(defaultSettings.deletedCheckSeconds),
+      hint: `How often each collection's delete log (/sobjects/{type}/deleted) is read. 1 to 86400; empty: ${defaultSettings.deletedCheckSeconds}.`,
     },
     {
-      field: "login_url",
-      label: "Login URL",
-      placeholder: defaultLoginUrl,
-      hint: "Optional: https://test.salesforce.com for a sandbox, or your My Domain login address.",
+      field: "daily_quota_percent",
+      label: "Daily quota share (%)",
+      type: "number",
+      placeholder: String(defaultSettings.dailyQuotaPercent),
+      hint: `Pulling pauses (failing, then resumes) while the org has used this share of its daily API requests, leaving the rest to other apps. 1 to 100; empty: ${defaultSettings.dailyQuotaPercent}.`,
     },
   ],
   collections: standardCollections,

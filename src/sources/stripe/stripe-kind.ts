@@ -31,20 +31,26 @@ export interface StripeCredentials {
 export const stripeKind: SourceKind = {
   provider: "stripe",
   label: "Stripe",
-  credentialFields: [
+  credentialChoices: [
     {
-      field: "api_key",
+      id: "key",
       label: "API key",
-      secret: true,
-      required: true,
-      placeholder: "sk_live_… or rk_live_…",
-      hint: "A secret key, or a restricted key that may read the collections below. Tried before the sync is saved; encrypted at rest, never shown again.",
-    },
-    {
-      field: "stripe_account",
-      label: "Connected account",
-      placeholder: "acct_…",
-      hint: "Optional: pull a connected account of your platform (Stripe Connect) instead of the platform itself.",
+      fields: [
+        {
+          field: "api_key",
+          label: "API key",
+          secret: true,
+          required: true,
+          placeholder: "sk_live_… or rk_live_…",
+          hint: "A secret key, or a restricted key that may read the collections below. Tried before the sync is saved; encrypted at rest, never shown again.",
+        },
+        {
+          field: "stripe_account",
+          label: "Connected account",
+          placeholder: "acct_…",
+          hint: "Optional: pull a connected account of your platform (Stripe Connect) instead of the platform itself.",
+        },
+      ],
     },
   ],
   collections: Object.keys(stripeCollections),
