@@ -1,9 +1,11 @@
 /**
  * The GitHub emulator's answers, checked three ways: GitHub's official client (`@octokit/rest` 22.0.1) runs
  * unmodified against it; every body the sync reads validates against GitHub's own OpenAPI description
- * (`@octokit/openapi` 23.0.2, api.github.com); and the signals GitHub documents (`x-ratelimit-*`, the
- * secondary-limit message and `retry-after`, 304s that cost nothing, 410 and 301) are there, and our rules
- * (github-rules.ts) read them as GitHub means them.
+ * (api.github.com: the answer schemas are GitHub's, extracted from `@octokit/openapi` 23.0.2 into
+ * github/openapi-schemas.json by `npm run fixtures:github-openapi`, so tests need not install the whole
+ * package); and the signals GitHub documents (`x-ratelimit-*`, the secondary-limit message and
+ * `retry-after`, 304s that cost nothing, 410 and 301) are there, and our rules (github-rules.ts) read them
+ * as GitHub means them.
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -14,16 +16,13 @@ import { githubRules } from "../../src/sources/github/github-rules.js";
 import { githubTime, startGithubEmulator } from "./github/index.js";
 
 const require = createRequire(import.meta.url);
-const spec = require("@octokit/openapi/generated/api.github.com.deref.json") as {
-  paths: Record<
-    string,
-    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
-  >;
-};
+/** The 200 `application/json` schema of each GET below, by path. */
+const { schemas } = require("./github/openapi-schemas.json") as { schemas: Record<string, unknown> };
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
 /** The OpenAPI schema of an operation's 200 answer, compiled. */
 function schemaOf(path: string) {
-  const schema = spec.paths[path]!.get!.responses["200"]!.content!["application/json"]!.schema;
+  const schema = schemas[path];
+  assert.ok(schema, `${path}: not in openapi-schemas.json (add it to scripts/github-openapi-schemas.mjs)`);
   return ajv.compile(jsonSchema(schema) as object);
 }
 
