@@ -15,20 +15,10 @@ import { startSalesforceEmulator } from "../emulators/salesforce/index.js";
 import { launchBrowser, openPage, screenshot, signIn } from "../helpers/browser.js";
 import { waitFor } from "../helpers/wait.js";
 import { startConsoleService } from "./console-service.js";
+import { collectionRows } from "./sync-page.js";
 
 const api = await startConsoleService();
 const browser = await launchBrowser();
-
-/** The collections table as the page shows it now (read in one pass: the page replaces it every 2 s). */
-async function collectionRows(page: Page) {
-  return page.locator("#sync-live tr[data-collection]").evaluateAll((rows) =>
-    rows.map((row) => ({
-      collection: row.getAttribute("data-collection") ?? "",
-      state: row.getAttribute("data-state") ?? "",
-      records: Number((row.querySelector('[data-cell="records"]')?.textContent ?? "").replaceAll(",", "")),
-    })),
-  );
-}
 
 /** Waits until the page shows every collection live with these counts; says what differs if it never does. */
 async function waitLive(page: Page, expected: Record<string, number>, what: string) {

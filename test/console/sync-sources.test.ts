@@ -11,6 +11,7 @@ import { type CollectionName, startStripeEmulator } from "../emulators/stripe/in
 import { launchBrowser, openPage, screenshot, signIn } from "../helpers/browser.js";
 import { waitFor } from "../helpers/wait.js";
 import { startConsoleService } from "./console-service.js";
+import { collectionRows } from "./sync-page.js";
 
 const emulator = await startStripeEmulator({ rateLimitPerSecond: 100 });
 const api = await startConsoleService();
@@ -29,22 +30,6 @@ const offered: Record<string, CollectionName> = {
 };
 /** Left unchecked in the form: never pulled. */
 const skipped = "charge";
-
-/**
- * The collections table as the page shows it now, read in one pass: the page replaces it every 2 s, and a
- * row swapped between two reads would otherwise mix two refreshes.
- */
-async function collectionRows(page: Page) {
-  return page.locator("#sync-live tr[data-collection]").evaluateAll((rows) =>
-    rows.map((row) => ({
-      collection: row.getAttribute("data-collection") ?? "",
-      state: row.getAttribute("data-state") ?? "",
-      records: Number((row.querySelector('[data-cell="records"]')?.textContent ?? "").replaceAll(",", "")),
-      backfill: row.querySelector('[data-cell="backfill"]')?.textContent ?? "",
-      lastPolled: row.querySelector('[data-cell="last-polled"]')?.textContent ?? "",
-    })),
-  );
-}
 
 /** The emulator's live objects per pulled collection. */
 function expectedCounts(): Record<string, number> {
