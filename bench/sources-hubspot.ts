@@ -13,59 +13,24 @@
  * Prints one row; exits non-zero when the stream is not exact after the changes or the allotment was
  * exceeded in some second.
  */
-import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import pino from "pino";
-import { migrate } from "../src/db/migrate.js";
-import { createStorePool } from "../src/db/pool.js";
-import { withTransaction } from "../src/db/transaction.js";
 import { hubspotKind } from "../src/sources/hubspot/hubspot-kind.js";
-import { Sources, SourceWorker } from "../src/sources/index.js";
-import { createSync } from "../src/stream/index.js";
-import { Vault } from "../src/vault/index.js";
-import { beatMsFor, WorkOwnership } from "../src/work/index.js";
 import {
-  busiestWindow,
   type HubSpotEmulator,
   type Properties,
   startHubSpotEmulator,
 } from "../test/emulators/hubspot/index.js";
-import { loadNote, machineFacts, startBenchCluster } from "./bench-helpers.js";
-
-interface Flags {
-  records: number;
-  rate: number;
-  changes: number;
-  lag: number;
-}
-
-function parseFlags(argv: string[]): Flags {
-  const quick = argv.includes("--quick");
-  const flags: Flags = {
-    records: quick ? 2_000 : 50_000,
-    rate: hubspotKind.defaultRequestsPerSecond,
-    changes: quick ? 15 : 60,
-    lag: 2000,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--quick") continue;
-    const value = argv[++i] ?? "";
-    const n = Number(value.replace(/_/g, ""));
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${arg} must be a whole number (got ${value})`);
-    if (arg === "--records") flags.records = n;
-    else if (arg === "--rate") flags.rate = n;
-    else if (arg === "--changes") flags.changes = n;
-    else if (arg === "--lag") flags.lag = n;
-    else
-      throw new Error(
-        `unknown argument ${JSON.stringify(arg)}; flags: --quick, --records, --rate, --changes, --lag`,
-      );
-  }
-  if (flags.rate < 1 || flags.rate > hubspotKind.maxRequestsPerSecond)
-    throw new Error(`--rate: from 1 to ${hubspotKind.maxRequestsPerSecond} requests per second`);
-  return flags;
-}
+import {
+  allotment,
+  busiestAgainstAllotment,
+  differences,
+  liveLatencies,
+  parseFlags,
+  positiveWholeNumber,
+  report,
+  wholeNumber,
+  withSourceBench,
+} from "./source-bench.js";
 
 const types = [
   ["contacts", 0.5],
@@ -104,199 +69,111 @@ function fill(emulator: HubSpotEmulator, total: number): Map<ObjectType, number>
   return counts;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0
-    ? Number.NaN
-    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-/** Records of the stream that differ from the emulator's live ones (missing, extra or stale). */
-async function differences(store: pg.Pool, syncId: string, emulator: HubSpotEmulator): Promise<number> {
-  let wrong = 0;
-  for (const [type] of types) {
-    const { rows } = await store.query<{ upstream_id: string; payload: unknown }>(
-      "select upstream_id, payload from sequin_records where sync_id = $1 and collection_id = $2 and not deleted",
-      [syncId, type],
-    );
-    const stream = new Map(rows.map((r) => [r.upstream_id, JSON.stringify(sortKeys(r.payload))]));
-    const live = emulator.all(type);
-    wrong += Math.abs(stream.size - live.length);
-    for (const object of live)
-      if (stream.get(object.id as string) !== JSON.stringify(sortKeys(object))) wrong += 1;
-  }
-  return wrong;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-  );
-}
+/** The stream's differences from HubSpot's live records of every type. */
+const differencesFrom = (store: pg.Pool, syncId: string, emulator: HubSpotEmulator) =>
+  differences(store, syncId, Object.fromEntries(types.map(([type]) => [type, emulator.all(type)])));
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2));
-  const server = await startBenchCluster();
-  const log = pino({ level: "warn" }, pino.destination(2));
+  const flags = parseFlags(process.argv.slice(2), [
+    { name: "records", default: 50_000, quickDefault: 2_000, parse: wholeNumber },
+    {
+      name: "rate",
+      default: hubspotKind.defaultRequestsPerSecond,
+      parse: allotment(hubspotKind.maxRequestsPerSecond, positiveWholeNumber),
+    },
+    { name: "changes", default: 60, quickDefault: 15, parse: wholeNumber },
+    { name: "lag", default: 2000, parse: wholeNumber },
+  ]);
   const emulator = await startHubSpotEmulator();
-  // HubSpot's own limits at the allotment's scale: going over them would show as 429s
-  emulator.setLimits({ tenSecondly: 10 * flags.rate, searchPerSecond: 5 });
-  emulator.setIndexLag(flags.lag);
-  let worker: SourceWorker | undefined;
-  let ownership: WorkOwnership | undefined;
-  let store: pg.Pool | undefined;
   try {
-    console.log(`sources benchmark (HubSpot), ${new Date().toISOString().slice(0, 10)}`);
-    for (const fact of machineFacts(server.version)) console.log(`  ${fact}`);
-    console.log(`  ${loadNote("before")}`);
-    const counts = fill(emulator, flags.records);
-    store = createStorePool(await server.createDatabase("sequin"), { applicationName: "sequin-bench" });
-    await migrate(store);
-    const sources = new Sources({ pool: store, vault: Vault.fromKey(randomBytes(32)) });
-    ownership = new WorkOwnership(store, "worker", { leaseSeconds: 15, beatMs: beatMsFor(15) }, log);
-    worker = new SourceWorker({ store, sources, ownership, log });
-    await ownership.start();
-    await worker.start();
+    // HubSpot's own limits at the allotment's scale: going over them would show as 429s
+    emulator.setLimits({ tenSecondly: 10 * flags.rate, searchPerSecond: 5 });
+    emulator.setIndexLag(flags.lag);
+    return await withSourceBench(
+      "HubSpot",
+      () => fill(emulator, flags.records),
+      async ({ store, backfill }, counts) => {
+        const pages = [...counts.values()].reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 100)), 0);
+        // list pages, one properties read per type, the credential check and the change mark
+        const minimumRequests = pages + types.length + 2;
 
-    const pages = [...counts.values()].reduce((sum, n) => sum + Math.max(1, Math.ceil(n / 100)), 0);
-    // list pages, one properties read per type, the credential check and the change mark
-    const minimumRequests = pages + types.length + 2;
-    const minimumSeconds = minimumRequests / flags.rate;
+        const token = emulator.createPrivateApp();
+        const { syncId, seconds } = await backfill({
+          provider: "hubspot",
+          collections: types.map(([type]) => type),
+          config: {
+            credentials: { access_token: token },
+            base_url: emulator.baseUrl,
+            max_requests_per_second: flags.rate,
+          },
+          records: flags.records,
+        });
+        const backfillRequests = emulator.requests.filter((r) => r.install === token).length;
 
-    const token = emulator.createPrivateApp();
-    const started = performance.now();
-    const prepared = await sources.prepare(
-      "hubspot",
-      types.map(([type]) => type),
-      {
-        credentials: { access_token: token },
-        base_url: emulator.baseUrl,
-        max_requests_per_second: flags.rate,
-      },
-    );
-    const sync = await withTransaction(store, async (client) => {
-      const created = await createSync(client, {
-        name: "hubspot-bench",
-        provider: "hubspot",
-        collections: prepared.collections,
-      });
-      await sources.insert(client, created.id, prepared);
-      return created;
-    });
-    await worker.poke();
-    await waitUntil(
-      "the backfill",
-      async () => {
-        const done = await store!.query<{ done: boolean }>(
-          "select bool_and(backfill_done) as done from sequin_source_collections where sync_id = $1",
-          [sync.id],
-        );
-        if (done.rows[0]!.done !== true) return false;
-        const { rows } = await store!.query<{ live: string }>(
-          "select count(*)::text as live from sequin_records where sync_id = $1 and not deleted",
-          [sync.id],
-        );
-        return Number(rows[0]!.live) === flags.records;
-      },
-      60 * 60_000,
-    );
-    const backfillSeconds = (performance.now() - started) / 1000;
-    const backfillRequests = emulator.requests.filter((r) => r.install === token).length;
-
-    // live: one change a second, alternating updates, creations and archives, each timed into the stream
-    const pending = new Map<string, { type: ObjectType; at: number; expect: string | null }>();
-    const latencies: number[] = [];
-    const watcher = (async () => {
-      while (pending.size > 0 || latencies.length < flags.changes) {
-        if (pending.size > 0) {
-          const { rows } = await store!.query<{
-            collection_id: string;
-            upstream_id: string;
-            updated: string | null;
-            deleted: boolean;
-          }>(
-            "select collection_id, upstream_id, payload->>'updatedAt' as updated, deleted from sequin_records where sync_id = $1 and upstream_id = any($2)",
-            [sync.id, [...pending.keys()].map((k) => k.split("/")[1]!)],
-          );
-          for (const row of rows) {
-            const key = `${row.collection_id}/${row.upstream_id}`;
-            const wanted = pending.get(key);
-            if (!wanted) continue;
-            if (wanted.expect === null ? row.deleted : !row.deleted && row.updated === wanted.expect) {
-              latencies.push(Date.now() - wanted.at);
-              pending.delete(key);
+        // live: one change a second, alternating updates, creations and archives, each timed into the stream
+        const latencies = await liveLatencies({
+          changes: flags.changes,
+          pauseMs: (i) => (i === 0 ? 0 : 1000),
+          make: (i) => {
+            const [type] = types[i % types.length]!;
+            const live = emulator.all(type);
+            if (i % 5 === 4) {
+              const id = live[(i * 7919) % live.length]!.id as string;
+              emulator.archive(type, id);
+              return { key: `${type}/${id}`, id, expect: null };
             }
-          }
-        }
-        await sleep(50);
-      }
-    })();
-    for (let i = 0; i < flags.changes; i++) {
-      const [type] = types[i % types.length]!;
-      const live = emulator.all(type);
-      const at = Date.now();
-      if (i % 5 === 4) {
-        const id = live[(i * 7919) % live.length]!.id as string;
-        emulator.archive(type, id);
-        pending.set(`${type}/${id}`, { type, at, expect: null });
-      } else {
-        const object =
-          i % 5 === 3
-            ? emulator.create(type, {})
-            : emulator.update(type, live[(i * 104_729) % live.length]!.id as string, {
-                hubspot_owner_id: String(70_000 + i),
-              });
-        pending.set(`${type}/${object.id}`, { type, at, expect: object.updatedAt as string });
-      }
-      await sleep(1000);
-    }
-    await Promise.race([
-      watcher,
-      sleep(10 * 60_000).then(() => {
-        throw new Error(`${pending.size} changes never reached the stream`);
-      }),
-    ]);
-    const wrong = await differences(store, sync.id, emulator);
-    const ours = emulator.requests.filter((r) => r.install === token);
-    const busiest = busiestWindow(ours, 1000);
-    const throttled = ours.filter((r) => r.status === 429).length;
-    latencies.sort((a, b) => a - b);
-    const poll = hubspotKind.defaultPollIntervalSeconds;
-    console.log(
-      [
-        "hubspot",
-        `${flags.records.toLocaleString("en-US")} records`,
-        `allotment ${flags.rate}/s`,
-        `backfill ${backfillSeconds.toFixed(1)} s (${backfillRequests} requests)`,
-        `minimum ${minimumSeconds.toFixed(1)} s (${minimumRequests} requests: ${pages} pages of 100)`,
-        `ratio ${(backfillSeconds / minimumSeconds).toFixed(2)}x`,
-        `live p50 ${(percentile(latencies, 50) / 1000).toFixed(1)} s p99 ${(percentile(latencies, 99) / 1000).toFixed(1)} s over ${latencies.length} changes (poll ${poll} s, index lag ${flags.lag / 1000} s)`,
-        `busiest second ${busiest}`,
-        `429s ${throttled}`,
-        `stream ${wrong === 0 ? "exact" : `${wrong} wrong`}`,
-      ].join(" | "),
+            const object =
+              i % 5 === 3
+                ? emulator.create(type, {})
+                : emulator.update(type, live[(i * 104_729) % live.length]!.id as string, {
+                    hubspot_owner_id: String(70_000 + i),
+                  });
+            const id = object.id as string;
+            return { key: `${type}/${id}`, id, expect: object.updatedAt as string };
+          },
+          arrived: async (pending) => {
+            const { rows } = await store.query<{
+              collection_id: string;
+              upstream_id: string;
+              updated: string | null;
+              deleted: boolean;
+            }>(
+              "select collection_id, upstream_id, payload->>'updatedAt' as updated, deleted from sequin_records where sync_id = $1 and upstream_id = any($2)",
+              [syncId, pending.map((change) => change.id)],
+            );
+            const seen = new Map(rows.map((row) => [`${row.collection_id}/${row.upstream_id}`, row]));
+            return pending.filter((change) => {
+              const row = seen.get(change.key);
+              // an archive is in once the record is deleted; any other change once its update time is
+              return (
+                row !== undefined &&
+                (change.expect === null ? row.deleted : !row.deleted && row.updated === change.expect)
+              );
+            });
+          },
+          timeoutMs: 10 * 60_000,
+        });
+        const ours = emulator.requests.filter((r) => r.install === token);
+        return report({
+          provider: "hubspot",
+          records: flags.records,
+          rate: flags.rate,
+          backfill: { seconds, requests: backfillRequests },
+          minimum: {
+            seconds: minimumRequests / flags.rate,
+            requests: minimumRequests,
+            note: `${pages} pages of 100`,
+          },
+          latencies,
+          liveNote: `poll ${hubspotKind.defaultPollIntervalSeconds} s, index lag ${flags.lag / 1000} s`,
+          busiest: busiestAgainstAllotment(ours, flags.rate),
+          more: [`429s ${ours.filter((r) => r.status === 429).length}`],
+          wrong: await differencesFrom(store, syncId, emulator),
+        });
+      },
     );
-    console.log(`  ${loadNote("after")}`);
-    return wrong === 0 && busiest <= flags.rate ? 0 : 1;
   } finally {
-    await worker?.stop();
-    await ownership?.stop();
-    await store?.end();
     await emulator.close();
-    await server.destroy();
   }
 }
 

@@ -49,33 +49,16 @@ import {
 } from "../test/emulators/stripe/index.js";
 import { loadNote, machineFacts, seededRandom, startBenchCluster } from "./bench-helpers.js";
 import { printTable } from "./consumer-bench-helpers.js";
+import { allotment, canonical, fmt, parseFlags, positiveWholeNumber, waitUntil } from "./source-bench.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Flags
 
-interface Flags {
-  objects: number;
-  rate: number;
-  quick: boolean;
-}
-
-function parseFlags(argv: string[]): Flags {
-  const quick = argv.includes("--quick");
-  const flags: Flags = { objects: quick ? 2_000 : 50_000, rate: 100, quick };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--quick") continue;
-    const value = argv[++i] ?? "";
-    const n = Number(value.replace(/_/g, ""));
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`${arg} must be a positive whole number (got ${value})`);
-    if (arg === "--objects") flags.objects = n;
-    else if (arg === "--rate") flags.rate = n;
-    else throw new Error(`unknown argument ${JSON.stringify(arg)}; flags: --quick, --objects, --rate`);
-  }
-  if (flags.rate > 100) throw new Error("--rate: Stripe allows at most 100 requests per second");
-  return flags;
-}
+const flagSpecs = [
+  { name: "objects", default: 50_000, quickDefault: 2_000, parse: positiveWholeNumber },
+  // Stripe's own limit is 100 requests a second
+  { name: "rate", default: 100, parse: allotment(100, positiveWholeNumber) },
+] as const;
 
 // ---------------------------------------------------------------------------------------------------------
 // The account: collections, their share of the objects, and how each engine names them
@@ -313,20 +296,6 @@ interface Difference {
   examples: string[];
 }
 
-function canonical(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === "object")
-      return Object.fromEntries(
-        Object.keys(v as JsonObject)
-          .sort()
-          .map((k) => [k, sort((v as JsonObject)[k])]),
-      );
-    return v;
-  };
-  return JSON.stringify(sort(value === undefined ? null : value));
-}
-
 function compare(
   live: Map<string, JsonObject>,
   stored: Map<string, unknown>,
@@ -417,16 +386,6 @@ async function peerDifference(live: Live, peer: pg.Pool): Promise<Difference> {
 // Helpers
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (n: number) => n.toLocaleString("en-US");
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface Traffic {
   requests: number;
@@ -576,7 +535,7 @@ interface Side {
 }
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseFlags(process.argv.slice(2), flagSpecs);
   const server = await startBenchCluster();
   const log = pino({ level: "warn" }, pino.destination(2));
   const emulator = await startStripeEmulator({ rateLimitPerSecond: flags.rate });
