@@ -9,21 +9,23 @@
  * and the allotment held in every one-second window GitHub saw.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { withTransaction } from "../../src/db/transaction.js";
-import { Sources } from "../../src/sources/index.js";
-import { createSync } from "../../src/stream/index.js";
-import { Vault } from "../../src/vault/index.js";
 import { busiestWindow, type FaultKind, startGithubEmulator } from "../emulators/github/index.js";
-import { startWorkerProcess, type WorkerProcess } from "../helpers/convergence.js";
-import { createTestStore } from "../helpers/database.js";
-import { waitFor } from "../helpers/wait.js";
+import {
+  createModelStore,
+  createPulledSync,
+  faultStep,
+  killStep,
+  runSharedStep,
+  type SharedStep,
+  startSourceWorker,
+  streamDifference,
+  waitStep,
+  waitStreamEquals,
+} from "./source-model.js";
 
-const store = await createTestStore();
-const vaultKey = randomBytes(32);
-const sources = new Sources({ pool: store.pool, vault: Vault.fromKey(vaultKey) });
+const model = await createModelStore();
 const emulator = await startGithubEmulator();
 const allotment = 15;
 const collections = ["issue", "pull_request", "issue_comment"];
@@ -43,9 +45,7 @@ type Step =
   | { kind: "ties"; count: number }
   | { kind: "burst"; pick: number; times: number }
   | { kind: "late"; pick: number; ms: number }
-  | { kind: "fault"; fault: FaultKind; count: number }
-  | { kind: "kill" }
-  | { kind: "wait"; ms: number };
+  | SharedStep<FaultKind>;
 
 const repo = fc.integer({ min: 0, max: 1 });
 const pick = fc.nat();
@@ -79,56 +79,22 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       ms: fc.integer({ min: 200, max: 1500 }),
     }),
   },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("fault" as const),
-      fault: fc.constantFrom<FaultKind>("server_error", "bad_gateway", "secondary_limit", "destroy"),
-      count: fc.integer({ min: 1, max: 3 }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.constant({ kind: "kill" as const }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 20, max: 300 }) }),
-  },
+  faultStep<FaultKind>(["server_error", "bad_gateway", "secondary_limit", "destroy"]),
+  killStep,
+  waitStep(300),
 );
-
-async function streamOf(syncId: string, collection: string) {
-  const { rows } = await store.pool.query<{ upstream_id: string; payload: unknown }>(
-    "select upstream_id, payload from sequin_records where sync_id = $1 and collection_id = $2 and not deleted",
-    [syncId, collection],
-  );
-  return new Map(rows.map((r) => [r.upstream_id, r.payload]));
-}
 
 /**
  * What differs between the stream and GitHub's live objects; with `extrasAllowed`, records GitHub no longer
  * has are not counted (only the sweep can find those).
  */
-async function difference(
-  syncId: string,
-  repositories: string[],
-  extrasAllowed = false,
-): Promise<string | undefined> {
+function difference(syncId: string, repositories: string[], extrasAllowed = false) {
   const live = {
     issue: repositories.flatMap((r) => emulator.issues(r)),
     pull_request: repositories.flatMap((r) => emulator.pulls(r)),
     issue_comment: repositories.flatMap((r) => emulator.comments(r)),
   };
-  for (const [collection, objects] of Object.entries(live)) {
-    const stream = await streamOf(syncId, collection);
-    if (!extrasAllowed && stream.size !== objects.length)
-      return `${collection}: ${stream.size} in the stream, ${objects.length} on GitHub`;
-    for (const object of objects) {
-      try {
-        assert.deepEqual(stream.get(String(object.id)), object);
-      } catch {
-        return `${collection} ${object.id}: stale or missing`;
-      }
-    }
-  }
-  return undefined;
+  return streamDifference(model.store.pool, syncId, live, { where: "on GitHub", extrasAllowed });
 }
 
 let run = 0;
@@ -152,25 +118,19 @@ async function oneRun(steps: Step[]): Promise<void> {
     for (let i = 0; i < 8; i++) emulator.createPull(repositories[i % 2]!, { title: `r${run} p${i}` });
     for (let i = 0; i < 20; i++) emulator.createComment(repositories[0]!, 1 + 2 * (i % 10), `c${i}`);
     const token = emulator.createToken();
-    const prepared = await sources.prepare("github", collections, {
-      credentials: { token },
-      settings: { repositories, sweep_interval_hours: 15 / 3600, lookback_seconds: 2 },
-      base_url: emulator.baseUrl,
-      max_requests_per_second: allotment,
-      poll_interval_seconds: 0.2,
+    const sync = await createPulledSync(model, {
+      name: `github-model-${run}`,
+      provider: "github",
+      collections,
+      source: {
+        credentials: { token },
+        settings: { repositories, sweep_interval_hours: 15 / 3600, lookback_seconds: 2 },
+        base_url: emulator.baseUrl,
+        max_requests_per_second: allotment,
+        poll_interval_seconds: 0.2,
+      },
     });
-    const sync = await withTransaction(store.pool, async (client) => {
-      const created = await createSync(client, {
-        name: `github-model-${run}`,
-        provider: "github",
-        collections: prepared.collections,
-      });
-      await sources.insert(client, created.id, prepared);
-      return created;
-    });
-    const start = () =>
-      startWorkerProcess(store.url, vaultKey, { TEST_LEASE_SECONDS: "1" }, "source-worker-process.ts");
-    let worker: WorkerProcess = await start();
+    const worker = await startSourceWorker(model);
     const issuesOf = () =>
       repositories.flatMap((r) => emulator.issues(r).map((issue) => ({ r, n: issue.number as number })));
     const pullsOf = () =>
@@ -252,44 +212,21 @@ async function oneRun(steps: Step[]): Promise<void> {
             emulator.setVisibilityDelay(0);
             break;
           }
-          case "fault":
-            emulator.faults.failNext(s.count, { kind: s.fault });
-            break;
-          case "kill":
-            await worker.kill();
-            worker = await start();
-            break;
-          case "wait":
-            await new Promise((resolve) => setTimeout(resolve, s.ms));
-            break;
+          default:
+            await runSharedStep(s, { faults: emulator.faults, worker });
         }
       }
       emulator.faults.clear();
-      let last: string | undefined;
       // first the changes, through the change feeds alone (the first sweep is due 15 s after the start)
-      await waitFor(
+      await waitStreamEquals(
         "every live object of GitHub in the stream, as it is now",
-        async () => {
-          last = await difference(sync.id, repositories, true);
-          return last === undefined;
-        },
+        () => difference(sync.id, repositories, true),
         10_000,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}: ${last}`);
-      });
+      );
       // then the deletes, which only a sweep sees
-      await waitFor(
-        "the stream to equal GitHub",
-        async () => {
-          last = await difference(sync.id, repositories);
-          return last === undefined;
-        },
-        60_000,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}: ${last}`);
-      });
+      await waitStreamEquals("the stream to equal GitHub", () => difference(sync.id, repositories));
     } finally {
-      await worker.kill();
+      await worker.stop();
     }
     const ours = emulator.requests.filter((r) => r.token === token);
     assert.ok(busiestWindow(ours, 1000) <= allotment, `busiest second: ${busiestWindow(ours, 1000)}`);

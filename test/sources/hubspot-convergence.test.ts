@@ -8,21 +8,23 @@
  * in every one-second window HubSpot saw.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { withTransaction } from "../../src/db/transaction.js";
-import { Sources } from "../../src/sources/index.js";
-import { createSync } from "../../src/stream/index.js";
-import { Vault } from "../../src/vault/index.js";
 import { busiestWindow, startHubSpotEmulator } from "../emulators/hubspot/index.js";
-import { startWorkerProcess, type WorkerProcess } from "../helpers/convergence.js";
-import { createTestStore } from "../helpers/database.js";
-import { waitFor } from "../helpers/wait.js";
+import {
+  createModelStore,
+  createPulledSync,
+  faultStep,
+  killStep,
+  runSharedStep,
+  type SharedStep,
+  startSourceWorker,
+  streamDifference,
+  waitStep,
+  waitStreamEquals,
+} from "./source-model.js";
 
-const store = await createTestStore();
-const vaultKey = randomBytes(32);
-const sources = new Sources({ pool: store.pool, vault: Vault.fromKey(vaultKey) });
+const model = await createModelStore();
 const emulator = await startHubSpotEmulator();
 emulator.setLimits({ tenSecondly: null, searchPerSecond: null });
 const allotment = 20;
@@ -38,9 +40,7 @@ type Step =
   | { kind: "merge"; pick: number; other: number }
   | { kind: "bulk"; pick: number }
   | { kind: "owner"; change: "create" | "update" | "archive"; pick: number }
-  | { kind: "fault"; fault: "error" | "rate_limit" | "destroy"; count: number }
-  | { kind: "kill" }
-  | { kind: "wait"; ms: number };
+  | SharedStep<"error" | "rate_limit" | "destroy">;
 
 const type = fc.constantFrom(...types);
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -61,44 +61,19 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       pick: fc.nat(),
     }),
   },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("fault" as const),
-      fault: fc.constantFrom("error" as const, "rate_limit" as const, "destroy" as const),
-      count: fc.integer({ min: 1, max: 3 }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.constant({ kind: "kill" as const }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 20, max: 400 }) }),
-  },
+  faultStep(["error", "rate_limit", "destroy"]),
+  killStep,
+  waitStep(400),
 );
 
-async function streamOf(syncId: string, collection: string) {
-  const { rows } = await store.pool.query<{ upstream_id: string; payload: unknown }>(
-    "select upstream_id, payload from sequin_records where sync_id = $1 and collection_id = $2 and not deleted",
-    [syncId, collection],
-  );
-  return new Map(rows.map((r) => [r.upstream_id, r.payload]));
-}
-
-async function difference(syncId: string): Promise<string | undefined> {
-  for (const collection of collections) {
-    const live = collection === "owners" ? emulator.owners() : emulator.all(collection as ObjectType);
-    const stream = await streamOf(syncId, collection);
-    if (stream.size !== live.length)
-      return `${collection}: ${stream.size} in the stream, ${live.length} in HubSpot`;
-    for (const object of live) {
-      try {
-        assert.deepEqual(stream.get(object.id as string), object);
-      } catch {
-        return `${collection} ${object.id}: stale or missing`;
-      }
-    }
-  }
-  return undefined;
+/** The stream against HubSpot's live records and owners. */
+function difference(syncId: string) {
+  const live = {
+    contacts: emulator.all("contacts"),
+    companies: emulator.all("companies"),
+    owners: emulator.owners(),
+  };
+  return streamDifference(model.store.pool, syncId, live, { where: "in HubSpot" });
 }
 
 /** Two runs in `npm test`; the chaos run (hubspot-convergence.chaos.test.ts) asks for more. */
@@ -119,25 +94,19 @@ test(`random changes, ties beyond a page, late indexing, faults and kill -9s (${
         for (let i = 0; i < 230; i++) emulator.create("contacts", { email: `r${run}-${i}@example.com` });
         for (let i = 0; i < 15; i++) emulator.create("companies", { name: `Run ${run} company ${i}` });
         emulator.createOwner();
-        const prepared = await sources.prepare("hubspot", collections, {
-          credentials: { access_token: token },
-          base_url: emulator.baseUrl,
-          max_requests_per_second: allotment,
-          poll_interval_seconds: 0.2,
-          settings: { lookback_seconds: 5 },
+        const sync = await createPulledSync(model, {
+          name: `hubspot-model-${run}`,
+          provider: "hubspot",
+          collections,
+          source: {
+            credentials: { access_token: token },
+            base_url: emulator.baseUrl,
+            max_requests_per_second: allotment,
+            poll_interval_seconds: 0.2,
+            settings: { lookback_seconds: 5 },
+          },
         });
-        const sync = await withTransaction(store.pool, async (client) => {
-          const created = await createSync(client, {
-            name: `hubspot-model-${run}`,
-            provider: "hubspot",
-            collections: prepared.collections,
-          });
-          await sources.insert(client, created.id, prepared);
-          return created;
-        });
-        const start = () =>
-          startWorkerProcess(store.url, vaultKey, { TEST_LEASE_SECONDS: "1" }, "source-worker-process.ts");
-        let worker: WorkerProcess = await start();
+        const worker = await startSourceWorker(model);
         try {
           for (const s of steps) {
             const pick = (t: ObjectType, n: number) => {
@@ -197,32 +166,18 @@ test(`random changes, ties beyond a page, late indexing, faults and kill -9s (${
                 else emulator.archiveOwner(id);
                 break;
               }
-              case "fault":
-                emulator.faults.failNext(s.count, { kind: s.fault });
-                break;
-              case "kill":
-                await worker.kill();
-                worker = await start();
-                break;
-              case "wait":
-                await new Promise((resolve) => setTimeout(resolve, s.ms));
-                break;
+              default:
+                await runSharedStep(s, { faults: emulator.faults, worker });
             }
           }
           emulator.faults.clear();
-          let last: string | undefined;
-          await waitFor(
-            "the stream to equal HubSpot",
-            async () => {
-              last = await difference(sync.id);
-              return last === undefined;
-            },
-            60_000,
-          ).catch((error: Error) => {
-            throw new Error(`${error.message}: ${last} (index lag ${indexLagMs} ms)`);
+          // the lag the search index ran under, for a failure to be reproduced
+          await waitStreamEquals("the stream to equal HubSpot", async () => {
+            const found = await difference(sync.id);
+            return found === undefined ? undefined : `${found} (index lag ${indexLagMs} ms)`;
           });
         } finally {
-          await worker.kill();
+          await worker.stop();
         }
         const ours = emulator.requests.filter((r) => r.install === token);
         assert.ok(busiestWindow(ours, 1000) <= allotment, `busiest second: ${busiestWindow(ours, 1000)}`);

@@ -8,21 +8,25 @@
  * one-second window the org saw.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { withTransaction } from "../../src/db/transaction.js";
-import { Sources } from "../../src/sources/index.js";
-import { createSync } from "../../src/stream/index.js";
-import { Vault } from "../../src/vault/index.js";
 import { busiestWindow, type FaultKind, startSalesforceEmulator } from "../emulators/salesforce/index.js";
-import { startWorkerProcess, type WorkerProcess } from "../helpers/convergence.js";
-import { createTestStore } from "../helpers/database.js";
 import { waitFor } from "../helpers/wait.js";
+import {
+  createModelStore,
+  createPulledSync,
+  faultStep,
+  killStep,
+  runSharedStep,
+  type SharedStep,
+  startSourceWorker,
+  streamDifference,
+  waitStep,
+  waitStreamEquals,
+} from "./source-model.js";
 
-const store = await createTestStore();
-const vaultKey = randomBytes(32);
-const sources = new Sources({ pool: store.pool, vault: Vault.fromKey(vaultKey) });
+const model = await createModelStore();
+const { sources } = model;
 // batches of 50: backfills follow locators, and a second holding more records than a batch crosses pages
 const emulator = await startSalesforceEmulator({ batchSize: 50 });
 const allotment = 25;
@@ -36,11 +40,9 @@ type Step =
   | { kind: "purge"; object: ObjectName; pick: number }
   | { kind: "undelete"; object: ObjectName; pick: number }
   | { kind: "burst"; count: number }
-  | { kind: "fault"; fault: FaultKind; count: number }
-  | { kind: "kill" }
-  | { kind: "wait"; ms: number }
   /** Until the backfill is done: the steps after it are seen by changes alone. */
-  | { kind: "backfilled" };
+  | { kind: "backfilled" }
+  | SharedStep<FaultKind>;
 
 const object = fc.constantFrom(...objects);
 const pick = fc.nat();
@@ -62,51 +64,25 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("burst" as const), count: fc.integer({ min: 51, max: 120 }) }),
   },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant("fault" as const),
-      fault: fc.constantFrom<FaultKind>(
-        "unknown_exception",
-        "unavailable",
-        "concurrent_limit",
-        "session_expired",
-        "destroy",
-      ),
-      count: fc.integer({ min: 1, max: 3 }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.constant({ kind: "kill" as const }) },
+  faultStep<FaultKind>([
+    "unknown_exception",
+    "unavailable",
+    "concurrent_limit",
+    "session_expired",
+    "destroy",
+  ]),
+  killStep,
   { weight: 1, arbitrary: fc.constant({ kind: "backfilled" as const }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 20, max: 300 }) }),
-  },
+  waitStep(300),
 );
 
-async function streamOf(syncId: string, collection: string) {
-  const { rows } = await store.pool.query<{ upstream_id: string; payload: unknown }>(
-    "select upstream_id, payload from sequin_records where sync_id = $1 and collection_id = $2 and not deleted",
-    [syncId, collection],
-  );
-  return new Map(rows.map((r) => [r.upstream_id, r.payload]));
-}
-
-async function difference(syncId: string): Promise<string | undefined> {
-  for (const name of objects) {
-    const live = emulator.all(name);
-    const stream = await streamOf(syncId, name);
-    if (stream.size !== live.length)
-      return `${name}: ${stream.size} in the stream, ${live.length} in the org`;
-    for (const record of live) {
-      try {
-        assert.deepEqual(stream.get(record.Id as string), record);
-      } catch {
-        return `${name} ${record.Id}: stale or missing`;
-      }
-    }
-  }
-  return undefined;
+/** The stream against the org's live records, by their `Id`. */
+function difference(syncId: string) {
+  const live = Object.fromEntries(objects.map((name) => [name, emulator.all(name)]));
+  return streamDifference(model.store.pool, syncId, live, {
+    where: "in the org",
+    idOf: (record) => record.Id as string,
+  });
 }
 
 let run = 0;
@@ -118,31 +94,25 @@ test("random changes, late commits, ties, faults and kill -9s during and after t
       const issuedBefore = emulator.issuedTokens.length;
       for (let i = 0; i < 120; i++) emulator.create("Account", { Name: `Run ${run} account ${i}` });
       for (let i = 0; i < 15; i++) emulator.create("Contact", { LastName: `Run ${run} contact ${i}` });
-      const prepared = await sources.prepare("salesforce", [...objects], {
-        credentials: {
-          refresh_token: emulator.refreshToken(),
-          client_id: emulator.clientId,
-          client_secret: emulator.clientSecret,
-          login_url: emulator.instanceUrl,
+      const sync = await createPulledSync(model, {
+        name: `salesforce-model-${run}`,
+        provider: "salesforce",
+        collections: [...objects],
+        source: {
+          credentials: {
+            refresh_token: emulator.refreshToken(),
+            client_id: emulator.clientId,
+            client_secret: emulator.clientSecret,
+            login_url: emulator.instanceUrl,
+          },
+          base_url: emulator.instanceUrl,
+          max_requests_per_second: allotment,
+          poll_interval_seconds: 0.2,
+          // longer than the org's clock is moved on at the end (the delete log is read by whole minutes)
+          settings: { lookback_seconds: 120, deleted_check_seconds: 1 },
         },
-        base_url: emulator.instanceUrl,
-        max_requests_per_second: allotment,
-        poll_interval_seconds: 0.2,
-        // longer than the org's clock is moved on at the end (the delete log is read by whole minutes)
-        settings: { lookback_seconds: 120, deleted_check_seconds: 1 },
       });
-      const sync = await withTransaction(store.pool, async (client) => {
-        const created = await createSync(client, {
-          name: `salesforce-model-${run}`,
-          provider: "salesforce",
-          collections: prepared.collections,
-        });
-        await sources.insert(client, created.id, prepared);
-        return created;
-      });
-      const start = () =>
-        startWorkerProcess(store.url, vaultKey, { TEST_LEASE_SECONDS: "1" }, "source-worker-process.ts");
-      let worker: WorkerProcess = await start();
+      const worker = await startSourceWorker(model);
       const deleted: { object: ObjectName; id: string }[] = [];
       try {
         for (const s of steps) {
@@ -190,16 +160,6 @@ test("random changes, late commits, ties, faults and kill -9s during and after t
               for (let i = 0; i < s.count; i++) emulator.create("Account", { Name: `burst ${i}` }, { at });
               break;
             }
-            case "fault":
-              emulator.faults.failNext(s.count, { kind: s.fault, path: "/services/data" });
-              break;
-            case "kill":
-              await worker.kill();
-              worker = await start();
-              break;
-            case "wait":
-              await new Promise((resolve) => setTimeout(resolve, s.ms));
-              break;
             case "backfilled":
               await waitFor(
                 "the backfill",
@@ -208,25 +168,17 @@ test("random changes, late commits, ties, faults and kill -9s during and after t
                 30_000,
               );
               break;
+            default:
+              await runSharedStep(s, { faults: emulator.faults, worker, faultPath: "/services/data" });
           }
         }
         emulator.faults.clear();
         // every late commit in, then the org's clock past the minute the delete log covers
         await new Promise((resolve) => setTimeout(resolve, 1600));
         emulator.clock.advance(61_000);
-        let last: string | undefined;
-        await waitFor(
-          "the stream to equal the org",
-          async () => {
-            last = await difference(sync.id);
-            return last === undefined;
-          },
-          60_000,
-        ).catch((error: Error) => {
-          throw new Error(`${error.message}: ${last}`);
-        });
+        await waitStreamEquals("the stream to equal the org", () => difference(sync.id));
       } finally {
-        await worker.kill();
+        await worker.stop();
         // the next run's workers leave this sync alone: the org's request log is then one sync's
         await sources.setDesired(sync.id, "paused");
       }
