@@ -317,6 +317,8 @@ export async function selectSourceStatistics(db: Queryable): Promise<SourceStati
 /**
  * A sync's source changed (credential, address, allotment, poll interval, settings): the error is cleared
  * (the new settings are tried afresh) and the lease's fence moves on, so the runner restarts with them.
+ * With `reread`, everything is read again as in startRebackfill, in the same statement: the runner that
+ * restarts finds both the new settings and the positions started over.
  */
 export async function updateSourceRow(
   db: Queryable,
@@ -327,17 +329,35 @@ export async function updateSourceRow(
     baseUrl: string;
     maxRequestsPerSecond: number;
     pollIntervalSeconds: number;
+    /** Why everything must be read again after this change, or null. */
+    reread: string | null;
   },
 ): Promise<boolean> {
   const result = await db.query(
-    `with bumped as (${bumpFenceSql("source", "$1")})
-     update sequin_sources set credentials_encrypted = $2, settings = $3, base_url = $4,
-       max_requests_per_second = $5, poll_interval_seconds = $6, last_error = null, failing_since = null,
-       updated_at = now()
-     where sync_id = $1`,
-    [p.syncId, p.credentialsEncrypted, p.settings, p.baseUrl, p.maxRequestsPerSecond, p.pollIntervalSeconds],
+    `with bumped as (${bumpFenceSql("source", "$1")}),
+     source as (
+       update sequin_sources set credentials_encrypted = $2, settings = $3, base_url = $4,
+         max_requests_per_second = $5, poll_interval_seconds = $6, last_error = null, failing_since = null,
+         rebackfill = coalesce($7, rebackfill),
+         change_cursor = case when $7::text is null then change_cursor end,
+         updated_at = now()
+       where sync_id = $1 returning sync_id),
+     seen as (delete from sequin_source_seen s using source where $7::text is not null and s.sync_id = source.sync_id),
+     positions as (
+       update sequin_source_collections c set backfill_token = null, backfill_done = false, fetched = 0
+       from source where $7::text is not null and c.sync_id = source.sync_id)
+     select count(*)::int as n from source`,
+    [
+      p.syncId,
+      p.credentialsEncrypted,
+      p.settings,
+      p.baseUrl,
+      p.maxRequestsPerSecond,
+      p.pollIntervalSeconds,
+      p.reread,
+    ],
   );
-  return result.rowCount === 1;
+  return result.rows[0]?.n === 1;
 }
 
 /** A sourced sync's collections changed: new ones get their backfill row; the runner restarts with them. */

@@ -105,6 +105,12 @@ export interface SourceKind {
    * `name` is one; the listed `collections` stay the default set.
    */
   offersCollection?(name: string): boolean;
+  /**
+   * Whether a change of settings leaves records in the stream that no longer belong to the sync (GitHub:
+   * a repository taken out of the list): the reason to read everything again, deleting at the end what was
+   * not read; undefined when what was pulled still belongs.
+   */
+  rereadAfter?(before: Record<string, unknown>, after: Record<string, unknown>): string | undefined;
   /** Checks the provider's settings (e.g. GitHub's repositories); returns a message per bad field. */
   checkSettings?(settings: Record<string, unknown>): Record<string, string>;
   /** Checks the credential object's fields; returns a message per bad field. */

@@ -112,7 +112,8 @@ export class Sources {
 
   /**
    * Changes a sync's source. A new credential or address is tried first (a refusal changes nothing); the
-   * runner restarts with the new settings, its error cleared, from where it stood.
+   * runner restarts with the new settings, its error cleared, from where it stood — or, when the new
+   * settings leave records that no longer belong (the kind's `rereadAfter`), reading everything again.
    */
   async update(syncId: string, patch: SourcePatch): Promise<void> {
     const [row] = await selectSources(this.deps.pool, [syncId]);
@@ -143,7 +144,9 @@ export class Sources {
     };
     if (patch.credentials !== undefined || patch.base_url !== undefined)
       await this.tryCredential(factory, prepared, credentials);
-    await updateSourceRow(this.deps.pool, { syncId, ...prepared });
+    const reread =
+      patch.settings === undefined ? undefined : kind.rereadAfter?.(row.settings, patch.settings);
+    await updateSourceRow(this.deps.pool, { syncId, ...prepared, reread: reread ?? null });
   }
 
   /**

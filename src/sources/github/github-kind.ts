@@ -5,7 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import type { SourceKind } from "../source.js";
-import { checkGithubSettings, defaultLookbackSeconds, defaultSweepIntervalHours } from "./github-settings.js";
+import {
+  checkGithubSettings,
+  defaultLookbackSeconds,
+  defaultSweepIntervalHours,
+  readGithubSettings,
+} from "./github-settings.js";
 
 /** The collections, by the names records carry. */
 export const githubCollections = ["issue", "pull_request", "issue_comment"] as const;
@@ -68,6 +73,11 @@ export const githubKind: SourceKind = {
     },
   ],
   checkSettings: checkGithubSettings,
+  rereadAfter(before, after) {
+    const kept = new Set(readGithubSettings(after).repositories.map((r) => r.toLowerCase()));
+    const removed = readGithubSettings(before).repositories.filter((r) => !kept.has(r.toLowerCase()));
+    return removed.length > 0 ? `repositories taken out of the sync: ${removed.join(", ")}` : undefined;
+  },
   checkCredentials(credentials) {
     const problems: Record<string, string> = {};
     const token = credentials.token;
