@@ -5,7 +5,9 @@
  * errors (nothing changed).
  */
 import { Command } from "commander";
-import { applyPlan, planChanges, planText } from "../config-file/index.js";
+import { applyPlan } from "../config-file/apply.js";
+import { planChanges } from "../config-file/plan.js";
+import { planText } from "../config-file/plan-text.js";
 import { loadFiles, reportFailures } from "./config-options.js";
 import { type PlanCommandOptions, withPlanOptions } from "./config-plan-command.js";
 import { serverClient } from "./server-client.js";

@@ -4,13 +4,14 @@
  */
 import { writeFile } from "node:fs/promises";
 import { Command } from "commander";
-import { exportConfig } from "../config-file/index.js";
 import { reportFailures } from "./config-options.js";
 import { UsageError } from "./exit-codes.js";
 import { serverClient } from "./server-client.js";
 
 async function runExport(options: { output?: string }): Promise<void> {
   await reportFailures(false, async () => {
+    // the providers' kinds name the credential fields to export: loaded only for this command
+    const { exportConfig } = await import("../config-file/export.js");
     const yaml = exportConfig(await serverClient().read((api) => api.state()));
     if (!options.output) {
       process.stdout.write(yaml);

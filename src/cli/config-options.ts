@@ -3,7 +3,9 @@
  * failures print. Exit statuses follow the CLI's rule (exit-codes.ts); plan keeps 1 for any error.
  */
 import { type Command, Option } from "commander";
-import { ApplyError, ConfigFileError, type LoadedConfig, loadConfigFiles } from "../config-file/index.js";
+import { ApplyError } from "../config-file/apply.js";
+import { ConfigFileError } from "../config-file/config-file-error.js";
+import type { LoadedConfig } from "../config-file/load.js";
 import { plural } from "../plural.js";
 import { exitStatus, exitStatusOf } from "./exit-codes.js";
 
@@ -29,7 +31,9 @@ export function withFileOptions(command: Command): Command {
     .option("--json", "print machine-readable JSON", false);
 }
 
-export function loadFiles(options: { file: string[] }): Promise<LoadedConfig> {
+export async function loadFiles(options: { file: string[] }): Promise<LoadedConfig> {
+  // the loader checks every entry with the API's schemas, which load most of the domain: only when asked
+  const { loadConfigFiles } = await import("../config-file/load.js");
   return loadConfigFiles(options.file.length > 0 ? options.file : [defaultConfigFile], process.env);
 }
 

@@ -4,7 +4,8 @@
  * some, 1 on error (an invalid file, a server that cannot be asked).
  */
 import { Command } from "commander";
-import { planChanges, planText } from "../config-file/index.js";
+import { planChanges } from "../config-file/plan.js";
+import { planText } from "../config-file/plan-text.js";
 import { type ConfigCommandOptions, loadFiles, reportFailures, withFileOptions } from "./config-options.js";
 import { exitStatus, withUsageStatus } from "./exit-codes.js";
 import { serverClient } from "./server-client.js";

@@ -13,7 +13,10 @@
  */
 import type { Command, CommanderError } from "commander";
 import { ApiRefusal, ServerUnreachable } from "../api-client.js";
-import { ApplyError, ConfigFileError } from "../config-file/index.js";
+// the error classes from their own modules: the config file's index loads every schema, which each command
+// would pay for at start
+import { ApplyError } from "../config-file/apply.js";
+import { ConfigFileError } from "../config-file/config-file-error.js";
 import { SequinError } from "../errors.js";
 
 export const exitStatus = { ok: 0, negative: 1, usage: 2 } as const;

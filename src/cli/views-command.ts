@@ -8,7 +8,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ApiRefusal } from "../api-client.js";
 import { plural } from "../plural.js";
-import { defaultSampleRows, type GeneratedView, maxSampleRows } from "../views/index.js";
+import type { GeneratedView } from "../views/index.js";
+import { defaultSampleRows, maxSampleRows } from "../views/view-limits.js";
 import { CommandFailure, reportErrors, UsageError } from "./exit-codes.js";
 import { identifierOption } from "./identifier-option.js";
 import { type ServerClient, serverClient } from "./server-client.js";

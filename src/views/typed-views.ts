@@ -8,8 +8,9 @@ import type { TableName } from "../targets/postgres/index.js";
 import { defaultViewName } from "./column-names.js";
 import { applyRefused, readRefused, unreachable } from "./view-errors.js";
 import { inferColumns } from "./view-inference.js";
+import { defaultSampleRows } from "./view-limits.js";
 import { countPayloads, runViewSql, selectCurrentUser, selectSomeCollections } from "./view-queries.js";
-import { defaultSampleRows, type GeneratedView, type ViewRequest } from "./view-schemas.js";
+import type { GeneratedView, ViewRequest } from "./view-schemas.js";
 import { createViewSql } from "./view-sql.js";
 
 export interface TypedViewsDeps {

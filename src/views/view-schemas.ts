@@ -2,9 +2,7 @@
 import { z } from "zod";
 import { validateIdentifier } from "../targets/postgres/index.js";
 import { columnTypes } from "./view-inference.js";
-
-export const defaultSampleRows = 1000;
-export const maxSampleRows = 10_000;
+import { defaultSampleRows, maxSampleRows } from "./view-limits.js";
 
 export const viewRequestSchema = z.strictObject({
   collection_id: z

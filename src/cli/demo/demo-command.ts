@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { ApiRefusal, ServerUnreachable } from "../../api-client.js";
 import { exitStatus, exitStatusOf } from "../exit-codes.js";
-import { runDemo } from "./demo-run.js";
 
 function positiveCount(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) {
@@ -35,6 +34,8 @@ export function demoCommand(): Command {
       const dataDir = process.env.SEQUIN_DATA_DIR?.trim();
       const vaultKey = process.env.SEQUIN_VAULT_KEY?.trim();
       try {
+        // loaded when the demo runs: it starts a whole service, which the other commands need not load
+        const { runDemo } = await import("./demo-run.js");
         await runDemo({
           records: options.records,
           keep: options.keep,
