@@ -1,6 +1,7 @@
 /**
  * The module map of docs/architecture.md holds: no folder of src/ depends, through any chain of imports,
- * on a folder that depends on it (no cycles between folders).
+ * on a folder that depends on it (no cycles between folders). And the CLI starts light: what every command
+ * loads at start-up leaves out the service and the config file's schemas, which a command loads when it runs.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -70,4 +71,39 @@ test("the lowest layers import nothing above them", () => {
     const extra = [...(graph.get(folder) ?? [])].filter((to) => !may.includes(to));
     assert.deepEqual(extra, [], `src/${folder} imports ${extra.join(", ")}`);
   }
+});
+
+/**
+ * The modules a file loads before any of its code runs: static imports, followed through, without `import
+ * type` (erased) and dynamic `import()` (loaded when called).
+ */
+function startupClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, "utf8");
+    for (const [, clause, spec] of text.matchAll(/^import (type )?[^;]*? from "(\.[^"]+)";/gms)) {
+      if (clause) continue;
+      visit(normalize(join(dirname(file), spec!.replace(/\.js$/, ".ts"))));
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test("every CLI command starts without loading the service or the config file's schemas", () => {
+  const loaded = [...startupClosure(join(src, "cli", "main.ts"))].map((file) => relative(src, file));
+  assert.ok(loaded.includes(join("cli", "program.ts")), "the CLI's modules were read");
+  const heavy = [
+    "service.ts",
+    join("config-file", "load.ts"),
+    join("config-file", "schema.ts"),
+    join("api", "server.ts"),
+  ];
+  assert.deepEqual(
+    loaded.filter((file) => heavy.includes(file)),
+    [],
+    "load these in the command's action (await import) instead",
+  );
 });
