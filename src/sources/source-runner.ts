@@ -280,14 +280,20 @@ export class SourceRunner {
     });
     if (outcome === null) return false;
     if (outcome.accepted > 0 && outcome.provider) notifyStreamChanged(store, outcome.provider);
-    await addRequestCounts(store, {
-      syncId: this.syncId,
-      requests: this.requests,
-      throttled: this.throttled,
-    });
-    this.requests = 0;
-    this.throttled = 0;
+    await this.flushRequestCounts();
     return true;
+  }
+
+  /**
+   * The requests counted since the last flush, added to the sync's totals (metrics, the sync's page): after
+   * each commit, and after each failure, so a sync that keeps failing (a spent quota, a refused credential)
+   * shows the requests it keeps making and the provider's 429s as they happen.
+   */
+  private async flushRequestCounts(): Promise<void> {
+    const counts = { requests: this.requests, throttled: this.throttled };
+    await addRequestCounts(this.deps.store, { syncId: this.syncId, ...counts });
+    this.requests -= counts.requests;
+    this.throttled -= counts.throttled;
   }
 
   /** A collection's backfill read its last page; at the end of a re-backfill, what was not read again goes. */
@@ -371,6 +377,7 @@ export class SourceRunner {
       return;
     }
     this.lastError = error_;
+    await this.flushRequestCounts();
     await this.loop.wait(this.failureBackoff.next());
   }
 }

@@ -12,6 +12,7 @@ import { busiestWindow, type GithubEmulator, startGithubEmulator } from "../emul
 import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { waitSyncSeries } from "./sync-metrics.js";
 
 const emulator = await startGithubEmulator();
 const webhook = await startWebhookReceiver();
@@ -232,6 +233,13 @@ test("a token revoked later: failing, one alert, no storm; a new token through P
     webhook.received.find((r) => r.json.entity.kind === "sync" && r.json.entity.id === syncId),
   );
   assert.equal(alert.json.event, "sync.unhealthy");
+  await waitSyncSeries(
+    api.url,
+    "github-revoked-later",
+    "github",
+    (s) => s.state === "failing" && s.healthy === 0 && (s.requests ?? 0) > 0,
+    "the refused token in /metrics",
+  );
   const refusedAt = emulator.requests.filter((r) => r.token === token && r.status === 401).length;
   await new Promise((resolve) => setTimeout(resolve, 6000));
   const retries = emulator.requests.filter((r) => r.token === token && r.status === 401).length - refusedAt;

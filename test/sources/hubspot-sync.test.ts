@@ -20,6 +20,7 @@ import {
 import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { waitSyncSeries } from "./sync-metrics.js";
 
 const emulator: HubSpotEmulator = await startHubSpotEmulator();
 emulator.setIndexLag(1500);
@@ -259,6 +260,14 @@ test("a spent daily quota: failing (the provider check names it), then live agai
   );
   assert.equal(alert.json.event, "sync.unhealthy");
   assert.equal(alert.json.entity.failing[0]?.name, "provider");
+  // the same in /metrics: failing, unhealthy, HubSpot's 429s counted as throttled
+  await waitSyncSeries(
+    api.url,
+    "hubspot-daily",
+    "hubspot",
+    (s) => s.state === "failing" && s.healthy === 0 && (s.throttled ?? 0) > 0 && (s.requests ?? 0) > 0,
+    "the quota spent in /metrics",
+  );
   emulator.setLimits({ daily: 250_000 }, token);
   const deal = emulator.create("deals", { dealname: "After midnight" });
   await waitFor("live again", async () => (await state(syncId)).state === "live", 30_000);
@@ -273,6 +282,13 @@ test("a spent daily quota: failing (the provider check names it), then live agai
   assert.equal(
     webhook.received.filter((r) => r.json.entity.id === syncId && r.json.event === "sync.unhealthy").length,
     1,
+  );
+  await waitSyncSeries(
+    api.url,
+    "hubspot-daily",
+    "hubspot",
+    (s) => s.state === "live" && s.healthy === 1,
+    "live and healthy again in /metrics",
   );
 });
 

@@ -14,6 +14,7 @@ import { busiestWindow, DAY_MS, startSalesforceEmulator } from "../emulators/sal
 import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { waitSyncSeries } from "./sync-metrics.js";
 
 const emulator = await startSalesforceEmulator();
 emulator.addCustomObject("Invoice__c", [{ name: "Amount__c", type: "currency", label: "Amount" }]);
@@ -277,6 +278,13 @@ test("the org's daily quota spent: failing with REQUEST_LIMIT_EXCEEDED, never li
     );
     assert.equal(alert.json.event, "sync.unhealthy");
     assert.equal(alert.json.entity.failing[0]?.name, "provider");
+    await waitSyncSeries(
+      api.url,
+      "sf-quota",
+      "salesforce",
+      (s) => s.state === "failing" && s.healthy === 0,
+      "the quota spent in /metrics",
+    );
     assert.equal((await streamOf(syncId, "Account")).has(id), false);
   } finally {
     emulator.quota.limit = limit;
