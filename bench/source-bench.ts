@@ -227,13 +227,14 @@ async function liveRecords(store: pg.Pool, syncId: string): Promise<number> {
 
 /**
  * Records of the stream that differ from the emulator's live objects (missing, extra or stale), over every
- * collection of `live`; an object's id is its `idField`, its payload compared whole.
+ * collection of `live`; an object's key in the stream is `keyOf` (its `id` by default), its payload compared
+ * whole.
  */
 export async function differences(
   store: pg.Pool,
   syncId: string,
   live: Record<string, readonly Record<string, unknown>[]>,
-  idField = "id",
+  keyOf: (object: Record<string, unknown>) => string = (object) => String(object.id),
 ): Promise<number> {
   let wrong = 0;
   for (const [collection, objects] of Object.entries(live)) {
@@ -243,7 +244,7 @@ export async function differences(
     );
     const stream = new Map(rows.map((r) => [r.upstream_id, canonical(r.payload)]));
     wrong += Math.abs(stream.size - objects.length);
-    for (const object of objects) if (stream.get(String(object[idField])) !== canonical(object)) wrong += 1;
+    for (const object of objects) if (stream.get(keyOf(object)) !== canonical(object)) wrong += 1;
   }
   return wrong;
 }

@@ -15,6 +15,7 @@
 import type pg from "pg";
 import { githubKind } from "../src/sources/github/github-kind.js";
 import { type GithubEmulator, startGithubEmulator } from "../test/emulators/github/index.js";
+import { githubKey } from "../test/sources/github-keys.js";
 import {
   allotment,
   busiestAgainstAllotment,
@@ -29,7 +30,7 @@ import {
 } from "./source-bench.js";
 
 const repositories = ["bench-org/api", "bench-org/web"];
-const collections = ["issue", "pull_request", "issue_comment"] as const;
+const collections = ["issues", "pull_requests", "issue_comments"] as const;
 
 /** 80% issues, 10% pull requests, 10% comments, half in each repository, made over the past days. */
 function fill(emulator: GithubEmulator, total: number): Map<string, number> {
@@ -56,19 +57,24 @@ function fill(emulator: GithubEmulator, total: number): Map<string, number> {
   for (let i = 0; i < comments; i++)
     emulator.createComment(repositories[i % 2]!, 1 + ((i >> 1) % 500), `Comment ${i}`, { at: tick() });
   return new Map([
-    ["issue", issues],
-    ["pull_request", pulls],
-    ["issue_comment", comments],
+    ["issues", issues],
+    ["pull_requests", pulls],
+    ["issue_comments", comments],
   ]);
 }
 
 /** The stream's differences from GitHub's live issues, pull requests and comments of every repository. */
 const differencesFrom = (store: pg.Pool, syncId: string, emulator: GithubEmulator) =>
-  differences(store, syncId, {
-    issue: repositories.flatMap((r) => emulator.issues(r)),
-    pull_request: repositories.flatMap((r) => emulator.pulls(r)),
-    issue_comment: repositories.flatMap((r) => emulator.comments(r)),
-  });
+  differences(
+    store,
+    syncId,
+    {
+      issues: repositories.flatMap((r) => emulator.issues(r)),
+      pull_requests: repositories.flatMap((r) => emulator.pulls(r)),
+      issue_comments: repositories.flatMap((r) => emulator.comments(r)),
+    },
+    githubKey,
+  );
 
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2), [
@@ -93,9 +99,9 @@ async function main(): Promise<number> {
         const perRepository = (n: number) =>
           repositories.length * Math.max(1, Math.ceil(n / repositories.length / 100));
         const listPages =
-          perRepository(counts.get("issue")! + counts.get("pull_request")!) +
-          perRepository(counts.get("pull_request")!) +
-          perRepository(counts.get("issue_comment")!);
+          perRepository(counts.get("issues")! + counts.get("pull_requests")!) +
+          perRepository(counts.get("pull_requests")!) +
+          perRepository(counts.get("issue_comments")!);
 
         const token = emulator.createToken();
         const { syncId, seconds } = await backfill({
@@ -125,7 +131,7 @@ async function main(): Promise<number> {
                 issues[(i * 7919) % issues.length]!.number as number,
                 { title: marker },
               );
-              return { key: String(issue.id), field: "title", expect: marker };
+              return { key: githubKey(issue), field: "title", expect: marker };
             }
             if (i % 3 === 1) {
               const issues = emulator.issues(repository);
@@ -140,7 +146,7 @@ async function main(): Promise<number> {
             const number = pulls[(i * 31) % pulls.length]!.number as number;
             emulator.updatePull(repository, number, { title: marker });
             const pull = emulator.pulls(repository).find((p) => p.number === number)!;
-            return { key: String(pull.id), field: "title", expect: marker };
+            return { key: githubKey(pull), field: "title", expect: marker };
           },
           arrived: async (pending) => {
             const { rows } = await store.query<{

@@ -127,7 +127,7 @@ async function main(): Promise<number> {
           store,
           syncId,
           Object.fromEntries(collections.map((object) => [object, emulator.all(object)])),
-          "Id",
+          (record) => String(record.Id),
         ),
       });
     });

@@ -30,7 +30,7 @@ function fileWith(repositories: string): string {
   return `syncs:
   - name: acme-github
     provider: github
-    collections: [issue]
+    collections: [issues]
     source:
       credentials:
         token: \${GITHUB_TOKEN}
@@ -57,7 +57,7 @@ async function syncNamed(name: string) {
 async function streamTitles(syncId: string): Promise<string[]> {
   const { rows } = await api.store.pool.query<{ title: string }>(
     `select payload->>'title' as title from sequin_records
-     where sync_id = $1 and collection_id = 'issue' and not deleted order by 1`,
+     where sync_id = $1 and collection_id = 'issues' and not deleted order by 1`,
     [syncId],
   );
   return rows.map((r) => r.title);

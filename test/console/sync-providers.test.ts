@@ -109,7 +109,7 @@ test("GitHub: the repositories are asked for next to the collections; a bad one 
   );
   assert.equal(await page.locator('[data-setting="sweep_interval_hours"]').textContent(), "default (24)");
 
-  await waitLive(page, { issue: 5, issue_comment: 1, pull_request: 0 }, "GitHub's issues and comments");
+  await waitLive(page, { issues: 5, issue_comments: 1, pull_requests: 0 }, "GitHub's issues and comments");
   assertNoErrors();
 });
 

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { busiestWindow, type FaultKind, startGithubEmulator } from "../emulators/github/index.js";
+import { githubKey } from "./github-keys.js";
 import {
   createModelStore,
   createPulledSync,
@@ -28,7 +29,7 @@ import {
 const model = await createModelStore();
 const emulator = await startGithubEmulator();
 const allotment = 15;
-const collections = ["issue", "pull_request", "issue_comment"];
+const collections = ["issues", "pull_requests", "issue_comments"];
 /** Two drawn sequences under `npm test`; github-convergence.chaos.test.ts asks for more. */
 const runs = Number(process.env.GITHUB_CONVERGENCE_RUNS ?? 2);
 
@@ -90,11 +91,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
  */
 function difference(syncId: string, repositories: string[], extrasAllowed = false) {
   const live = {
-    issue: repositories.flatMap((r) => emulator.issues(r)),
-    pull_request: repositories.flatMap((r) => emulator.pulls(r)),
-    issue_comment: repositories.flatMap((r) => emulator.comments(r)),
+    issues: repositories.flatMap((r) => emulator.issues(r)),
+    pull_requests: repositories.flatMap((r) => emulator.pulls(r)),
+    issue_comments: repositories.flatMap((r) => emulator.comments(r)),
   };
-  return streamDifference(model.store.pool, syncId, live, { where: "on GitHub", extrasAllowed });
+  return streamDifference(model.store.pool, syncId, live, {
+    where: "on GitHub",
+    extrasAllowed,
+    idOf: githubKey,
+  });
 }
 
 let run = 0;

@@ -15,6 +15,7 @@ import { GithubSource } from "../../src/sources/github/github-source.js";
 import { ProviderError, ProviderHttp } from "../../src/sources/provider-http.js";
 import type { ChangesPage } from "../../src/sources/source.js";
 import { startGithubEmulator } from "../emulators/github/index.js";
+import { githubKey } from "./github-keys.js";
 
 const emulator = await startGithubEmulator();
 let repositories = 0;
@@ -72,11 +73,11 @@ test("ties beyond a page: 250 issues changed within one second are all read, and
   const changed = emulator.issues(repository).slice(0, 250);
   for (const issue of changed)
     emulator.updateIssue(repository, issue.number as number, { title: "bulk" }, { at });
-  const { seen } = await drain(source, mark, ["issue"]);
-  const issues = seen.get("issue")!;
+  const { seen } = await drain(source, mark, ["issues"]);
+  const issues = seen.get("issues")!;
   for (const issue of changed)
     assert.deepEqual(
-      issues.get(String(issue.id)),
+      issues.get(githubKey(issue)),
       emulator.issues(repository).find((i) => i.id === issue.id),
     );
 });
@@ -91,13 +92,13 @@ test("pull requests: updated-descending down to the bookmark, not every page (ta
   emulator.updatePull(repository, 3, { title: "changed" });
   emulator.updatePull(repository, 200, { merged: true });
   const before = emulator.requests.length;
-  const { seen } = await drain(source, mark, ["pull_request"]);
+  const { seen } = await drain(source, mark, ["pull_requests"]);
   const pulls = emulator.requests.slice(before).filter((r) => r.token === token && r.path.endsWith("/pulls"));
   assert.equal(pulls.length, 1, "one page: the walk stops at the bookmark");
-  const read = seen.get("pull_request")!;
+  const read = seen.get("pull_requests")!;
   for (const n of [3, 200]) {
     const pull = emulator.pulls(repository).find((p) => p.number === n)!;
-    assert.deepEqual(read.get(String(pull.id)), pull);
+    assert.deepEqual(read.get(githubKey(pull)), pull);
   }
   // besides the two: only those within the lookback (2 s) of the bookmark, read again
   assert.ok(read.size <= 5, `${read.size} pull requests read`);
@@ -110,12 +111,12 @@ test("a page of /issues that is all pull requests still moves the bookmark (tap-
   await new Promise((resolve) => setTimeout(resolve, 1100));
   for (let i = 0; i < 150; i++)
     emulator.createPull(repository, { title: `p${i}` }, { at: Date.now() - 300_000 + i * 1000 });
-  const first = await drain(source, mark, ["issue"]);
+  const first = await drain(source, mark, ["issues"]);
   assert.equal(first.seen.size, 0, "no issue records from pull requests");
-  const again = await drain(source, first.cursor, ["issue"]);
+  const again = await drain(source, first.cursor, ["issues"]);
   assert.equal(again.pages, 1);
   const before = emulator.requests.length;
-  await drain(source, again.cursor, ["issue"]);
+  await drain(source, again.cursor, ["issues"]);
   const polls = emulator.requests.slice(before).filter((r) => r.token === token);
   assert.deepEqual(
     polls.map((r) => r.status),
@@ -134,18 +135,18 @@ test("a change that shows in lists late (within the lookback) is still read", as
   emulator.setVisibilityDelay(0);
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const prompt = emulator.updateIssue(repository, 2, { title: "prompt" });
-  const first = await drain(source, cursor, ["issue"]);
+  const first = await drain(source, cursor, ["issues"]);
   // (the issues made just before are read again: they are within the lookback)
-  assert.deepEqual(first.seen.get("issue")!.get(String(prompt.id)), prompt);
+  assert.deepEqual(first.seen.get("issues")!.get(githubKey(prompt)), prompt);
   assert.notDeepEqual(
-    first.seen.get("issue")!.get(String(late.id)),
+    first.seen.get("issues")!.get(githubKey(late)),
     late,
     "the late change is not listed yet",
   );
   cursor = first.cursor;
   await new Promise((resolve) => setTimeout(resolve, 600));
-  const second = await drain(source, cursor, ["issue"]);
-  assert.deepEqual(second.seen.get("issue")?.get(String(late.id)), late);
+  const second = await drain(source, cursor, ["issues"]);
+  assert.deepEqual(second.seen.get("issues")?.get(githubKey(late)), late);
 });
 
 test("issues updated between the backfill's pages move no page boundary: none is skipped", async () => {
@@ -153,7 +154,7 @@ test("issues updated between the backfill's pages move no page boundary: none is
   for (let i = 0; i < 450; i++)
     emulator.createIssue(repository, { title: `b${i}` }, { at: Date.now() - 500_000 + i * 1000 });
   const { source, token } = sourceFor(repository);
-  const expected = new Set(emulator.issues(repository).map((i) => String(i.id)));
+  const expected = new Set(emulator.issues(repository).map((i) => githubKey(i)));
   // before each page, the oldest issue not yet touched is updated: it moves to the end of the list
   let touched = 0;
   const stop = emulator.onRequest((request) => {
@@ -164,7 +165,7 @@ test("issues updated between the backfill's pages move no page boundary: none is
   let token_: string | null = null;
   let pages = 0;
   do {
-    const page = await source.backfillPage("issue", token_);
+    const page = await source.backfillPage("issues", token_);
     for (const r of page.records) read.add(r.upstream_id);
     token_ = page.next;
     assert.ok(++pages < 30);
@@ -186,7 +187,7 @@ test("the quota spent: a failure naming the reset, nothing asked meanwhile, then
     const mark = await source.changeMark(); // 3 requests: the last leaves 0
     const asked = emulator.requests.filter((r) => r.token === token).length;
     await assert.rejects(
-      source.changesSince(mark, ["issue"]),
+      source.changesSince(mark, ["issues"]),
       (error: ProviderError) =>
         error instanceof ProviderError &&
         error.kind === "unavailable" &&
@@ -203,7 +204,7 @@ test("the quota spent: a failure naming the reset, nothing asked meanwhile, then
       "GitHub never had to refuse",
     );
     await new Promise((resolve) => setTimeout(resolve, 3100));
-    const page = await source.changesSince(mark, ["issue"]);
+    const page = await source.changesSince(mark, ["issues"]);
     assert.ok(!("expired" in page));
   } finally {
     emulator.setPrimaryLimit(5000);
@@ -259,21 +260,21 @@ test("while a backfill reads pages: feeds asked every 30 s at most, and a due sw
   const asked = () => emulator.requests.filter((r) => r.token === token).length;
   const mark = await source.changeMark();
   now += 3_590_000;
-  const first = await source.backfillPage("issue", null);
+  const first = await source.backfillPage("issues", null);
   assert.ok(first.next !== null);
-  assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))), "not yet due");
+  assert.ok(!("expired" in (await source.changesSince(mark, ["issues"]))), "not yet due");
   const before = asked();
   now += 2000;
-  const second = await source.backfillPage("issue", first.next);
+  const second = await source.backfillPage("issues", first.next);
   assert.ok(second.next !== null);
-  assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))));
+  assert.ok(!("expired" in (await source.changesSince(mark, ["issues"]))));
   assert.equal(asked(), before + 1, "the backfill's page, and no poll within 30 s of the last");
   now += 9000; // the sweep is due, the backfill (one page left) still runs
-  const third = await source.backfillPage("issue", second.next);
+  const third = await source.backfillPage("issues", second.next);
   assert.ok(third.next !== null);
   now += 1000;
-  assert.ok(!("expired" in (await source.changesSince(mark, ["issue"]))), "due, but a backfill runs");
+  assert.ok(!("expired" in (await source.changesSince(mark, ["issues"]))), "due, but a backfill runs");
   now += 30_000; // its pages stopped coming for three of its gaps (9 s each): quiet
-  const due = await source.changesSince(mark, ["issue"]);
+  const due = await source.changesSince(mark, ["issues"]);
   assert.ok("expired" in due && /periodic sweep/.test(due.expired), "due once the backfill is quiet");
 });

@@ -12,6 +12,7 @@ import { busiestWindow, type GithubEmulator, startGithubEmulator } from "../emul
 import { startWebhookReceiver } from "../helpers/alert-receivers.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { githubKey } from "./github-keys.js";
 import { waitSyncSeries } from "./sync-metrics.js";
 
 const emulator = await startGithubEmulator();
@@ -29,7 +30,7 @@ async function createGithubSync(name: string, token: string, settings: Record<st
     body: {
       name,
       provider: "github",
-      collections: ["issue", "pull_request", "issue_comment"],
+      collections: ["issues", "pull_requests", "issue_comments"],
       source: {
         credentials: { token },
         settings: { repositories, lookback_seconds: 2, ...settings },
@@ -53,9 +54,9 @@ async function streamOf(syncId: string, collection: string) {
 /** GitHub's live objects of the sync's repositories, per collection. */
 function liveOf(github: GithubEmulator) {
   return {
-    issue: repositories.flatMap((r) => github.issues(r)),
-    pull_request: repositories.flatMap((r) => github.pulls(r)),
-    issue_comment: repositories.flatMap((r) => github.comments(r)),
+    issues: repositories.flatMap((r) => github.issues(r)),
+    pull_requests: repositories.flatMap((r) => github.pulls(r)),
+    issue_comments: repositories.flatMap((r) => github.comments(r)),
   };
 }
 
@@ -66,7 +67,7 @@ async function converged(syncId: string): Promise<true | string> {
       return `${collection}: ${stream.size} in the stream, ${live.length} on GitHub`;
     for (const object of live) {
       try {
-        assert.deepEqual(stream.get(String(object.id)), object);
+        assert.deepEqual(stream.get(githubKey(object)), object);
       } catch {
         return `${collection} ${object.id} differs`;
       }
@@ -123,7 +124,7 @@ test("a wrong token, or repositories not written owner/name, are refused at crea
     body: {
       name: "github-no-repositories",
       provider: "github",
-      collections: ["issue"],
+      collections: ["issues"],
       source: { credentials: { token: emulator.createToken() }, base_url: emulator.baseUrl },
     },
   });
@@ -173,7 +174,8 @@ test("backfill with changes meanwhile, live changes, deletes and transfers at th
   assert.ok(seconds < 5, `live changes took ${seconds} s`);
 
   // deletes GitHub lists nowhere: a deleted issue (its comments too), a deleted comment, an issue moved out
-  // of the sync's repositories and one moved between them (same id, new number): seen at the next sweep
+  // of the sync's repositories and one moved between them (a new number there, so a new key: the old one
+  // goes): seen at the next sweep
   const deleted = emulator.issues("octo-org/api")[1]!;
   emulator.deleteIssue("octo-org/api", deleted.number as number);
   emulator.deleteComment("octo-org/api", emulator.comments("octo-org/api")[3]!.id as number);
@@ -183,12 +185,13 @@ test("backfill with changes meanwhile, live changes, deletes and transfers at th
   emulator.transferIssue("octo-org/web", movedAcross.number as number, "octo-org/api");
   await waitConverged(sync.id, "the sweep's deletes", 40_000);
   const { rows } = await api.store.pool.query(
-    "select upstream_id, deleted from sequin_records where sync_id = $1 and collection_id = 'issue' and upstream_id = any($2) order by upstream_id",
-    [sync.id, [String(deleted.id), String(movedOut.id)]],
+    "select upstream_id, deleted from sequin_records where sync_id = $1 and collection_id = 'issues' and upstream_id = any($2) order by upstream_id",
+    [sync.id, [githubKey(deleted), githubKey(movedOut), githubKey(movedAcross)]],
   );
   assert.deepEqual(
     rows.map((r) => r.deleted),
-    [true, true],
+    [true, true, true],
+    "the deleted issue, and the old keys of both moved ones",
   );
   const view = await waitFor("live after the sweep", async () => {
     const s = (await api.request("GET", `/v1/syncs/${sync.id}`)).body;

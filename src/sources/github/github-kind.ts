@@ -13,7 +13,7 @@ import {
 } from "./github-settings.js";
 
 /** The collections, by the names records carry. */
-export const githubCollections = ["issue", "pull_request", "issue_comment"] as const;
+export const githubCollections = ["issues", "pull_requests", "issue_comments"] as const;
 
 export type GithubCollection = (typeof githubCollections)[number];
 

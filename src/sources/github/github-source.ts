@@ -8,13 +8,15 @@
  * - **Changes**: per repository, issues and comments updated since the last one seen (`since`, inclusive,
  *   re-reading a lookback of a few seconds: times are whole seconds, and a change may show late); pull
  *   requests, which have no `since`, by an updated-descending walk down to the bookmark. Each poll sends the
- *   feed's last ETag: a 304 costs no quota. `/issues` lists pull requests too: the `issue` collection keeps
- *   only true issues (no `pull_request` key), pull requests come from `/pulls`.
+ *   feed's last ETag: a 304 costs no quota. `/issues` lists pull requests too: the `issues` collection
+ *   keeps only true issues (no `pull_request` key), pull requests come from `/pulls`.
  * - **Deletes**: GitHub lists none (a deleted issue answers 410, a transferred one 301, to whoever asks for
  *   it by number, and nothing names it). So every `sweep_interval_hours` the cursor expires on purpose: the
  *   engine reads everything again and deletes, per collection, what was not read again (crash-safe; a
  *   sweep that fails half-way deletes nothing).
- * - **Ids**: GitHub's numeric `id`, unique across repositories.
+ * - **Ids**: an issue or a pull request is `owner/name#number`, the repository as GitHub spells it in the
+ *   item (`repository_url`, `base.repo.full_name`); a comment, which has no number, GitHub's numeric `id`.
+ *   An issue transferred to another repository has a new number there: the old key goes at the sweep.
  */
 import { ProviderError, type ProviderHttp } from "../provider-http.js";
 import type { BackfillPage, ChangesPage, PulledRecord, Source } from "../source.js";
@@ -132,22 +134,22 @@ export class GithubSource implements Source {
     const opts = signal ? { signal } : {};
     let records: PulledRecord[];
     let next: { since: string | null; page: number } | null;
-    if (collection === "pull_request") {
+    if (collection === "pull_requests") {
       const page = await this.lists.page(
         `/repos/${repository}/pulls`,
         { state: "all", sort: "created", direction: "asc", per_page: perPage, page: at.page },
         opts,
       );
-      records = page.items.map((item) => liveRecord(collection, item));
+      records = page.items.map((item) => liveRecord(collection, repository, item));
       next = page.hasNext && page.items.length > 0 ? { since: null, page: at.page + 1 } : null;
     } else {
       const path =
-        collection === "issue" ? `/repos/${repository}/issues` : `/repos/${repository}/issues/comments`;
+        collection === "issues" ? `/repos/${repository}/issues` : `/repos/${repository}/issues/comments`;
       const walk: SinceWalk = { since: at.since, page: at.page };
       const page = await this.lists.page(path, sinceQuery(collection, walk), opts);
       // a backfill needs no lookback: what changes while it runs is read by the changes from the mark
       const step = stepSince(walk, page, 0);
-      records = this.recordsOf(collection, step.items);
+      records = this.recordsOf(collection, repository, step.items);
       next = step.more ? step.next : null;
     }
     if (next) return { records, next: JSON.stringify({ repository: at.repository, ...next }) };
@@ -179,9 +181,9 @@ export class GithubSource implements Source {
       return { records: [], cursor: from, more: false };
     this.polledAt = this.now();
     const feeds: Feed[] = [];
-    if (collections.includes("issue")) feeds.push("issues");
-    if (collections.includes("issue_comment")) feeds.push("comments");
-    if (collections.includes("pull_request")) feeds.push("pulls");
+    if (collections.includes("issues")) feeds.push("issues");
+    if (collections.includes("issue_comments")) feeds.push("comments");
+    if (collections.includes("pull_requests")) feeds.push("pulls");
     const next: GithubCursor = { sweptAt: from.sweptAt, repositories: {} };
     const work = this.settings.repositories.flatMap((repository) => {
       const known = from.repositories[repository] ?? {};
@@ -234,12 +236,12 @@ export class GithubSource implements Source {
       );
       const step = stepDesc(walk, page, this.lookbackMs);
       return {
-        records: step.items.map((item) => liveRecord("pull_request", item)),
+        records: step.items.map((item) => liveRecord("pull_requests", repository, item)),
         next: step.next,
         more: step.more,
       };
     }
-    const collection = feed === "issues" ? "issue" : "issue_comment";
+    const collection = feed === "issues" ? "issues" : "issue_comments";
     const path = feed === "issues" ? `/repos/${repository}/issues` : `/repos/${repository}/issues/comments`;
     const walk = known[feed] ?? { since: null, page: 1 };
     const page = await this.lists.page(path, sinceQuery(collection, walk), {
@@ -247,7 +249,7 @@ export class GithubSource implements Source {
       ...(signal ? { signal } : {}),
     });
     const step = stepSince(walk, page, this.lookbackMs);
-    return { records: this.recordsOf(collection, step.items), next: step.next, more: step.more };
+    return { records: this.recordsOf(collection, repository, step.items), next: step.next, more: step.more };
   }
 
   /**
@@ -262,10 +264,14 @@ export class GithubSource implements Source {
   }
 
   /** `/issues` lists pull requests too (with a `pull_request` key): they are not issues. */
-  private recordsOf(collection: "issue" | "issue_comment", items: GithubItem[]): PulledRecord[] {
+  private recordsOf(
+    collection: "issues" | "issue_comments",
+    repository: string,
+    items: GithubItem[],
+  ): PulledRecord[] {
     return items
-      .filter((item) => collection !== "issue" || item.pull_request === undefined)
-      .map((item) => liveRecord(collection, item));
+      .filter((item) => collection !== "issues" || item.pull_request === undefined)
+      .map((item) => liveRecord(collection, repository, item));
   }
 
   private get lookbackMs(): number {
@@ -273,9 +279,9 @@ export class GithubSource implements Source {
   }
 }
 
-function sinceQuery(collection: "issue" | "issue_comment", walk: SinceWalk) {
+function sinceQuery(collection: "issues" | "issue_comments", walk: SinceWalk) {
   return {
-    ...(collection === "issue" ? { state: "all" } : {}),
+    ...(collection === "issues" ? { state: "all" } : {}),
     sort: "updated",
     direction: "asc",
     per_page: perPage,
@@ -288,8 +294,34 @@ function minusLookback(newest: string | null, lookbackMs: number): string | null
   return newest === null ? null : isoMinus(newest, lookbackMs);
 }
 
-function liveRecord(collection: string, item: GithubItem): PulledRecord {
-  return { collection_id: collection, upstream_id: String(item.id), payload: item, deleted: false };
+function liveRecord(collection: GithubCollection, repository: string, item: GithubItem): PulledRecord {
+  return {
+    collection_id: collection,
+    upstream_id: upstreamId(collection, repository, item),
+    payload: item,
+    deleted: false,
+  };
+}
+
+/**
+ * `owner/name#number` for an issue or a pull request, the repository as the item names it (GitHub's own
+ * spelling, whatever case the settings use; `repository`, as listed, when it names none); a comment's
+ * numeric `id`.
+ */
+function upstreamId(collection: GithubCollection, repository: string, item: GithubItem): string {
+  if (collection === "issue_comments") return String(item.id);
+  if (!Number.isSafeInteger(item.number))
+    throw new ProviderError(
+      "invalid_answer",
+      `github listed an item of ${repository} without a number (id ${item.id})`,
+    );
+  const fromIssue =
+    typeof item.repository_url === "string"
+      ? /\/repos\/([^/]+\/[^/]+)$/.exec(item.repository_url)?.[1]
+      : undefined;
+  const base = item.base as { repo?: { full_name?: unknown } } | undefined;
+  const fromPull = typeof base?.repo?.full_name === "string" ? base.repo.full_name : undefined;
+  return `${fromIssue ?? fromPull ?? repository}#${item.number}`;
 }
 
 function readToken(token: string): BackfillToken {
