@@ -105,6 +105,10 @@ export interface SourceKind {
    * `name` is one; the listed `collections` stay the default set.
    */
   offersCollection?(name: string): boolean;
+  /** The base URL a credential names (Salesforce's `instance_url`): the default, and what a given one must equal. */
+  baseUrlFrom?(credentials: Record<string, unknown>): { field: string; url: string } | undefined;
+  /** The collections a setting names (Salesforce's `objects`): the default, and what given ones must equal. */
+  collectionsFrom?(settings: Record<string, unknown>): { field: string; collections: string[] } | undefined;
   /**
    * Whether a change of settings leaves records in the stream that no longer belong to the sync (GitHub:
    * a repository taken out of the list): the reason to read everything again, deleting at the end what was

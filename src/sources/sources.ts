@@ -87,10 +87,13 @@ export class Sources {
         ],
       });
     const kind = factory.kind;
+    const settings = input.settings ?? {};
     const problems: Record<string, string[]> = {
-      ...sourceProblems(kind, input.credentials, input.settings ?? {}),
+      ...sourceProblems(kind, input.credentials, settings),
       ...collectionProblems(kind, collections ?? []),
     };
+    const baseUrl = baseUrlOf(kind, input.credentials, input.base_url, kind.defaultBaseUrl, problems);
+    const chosen = collectionsOf(kind, settings, collections, kind.collections, problems);
     const rate = input.max_requests_per_second ?? kind.defaultRequestsPerSecond;
     if (rate > kind.maxRequestsPerSecond)
       problems["source.max_requests_per_second"] = [
@@ -99,10 +102,10 @@ export class Sources {
     if (Object.keys(problems).length > 0) throw validationError(problems);
     const prepared: PreparedSource = {
       provider,
-      collections: [...new Set(collections ?? kind.collections)],
+      collections: chosen,
       credentialsEncrypted: this.deps.vault.encrypt(JSON.stringify(input.credentials)),
-      settings: input.settings ?? {},
-      baseUrl: input.base_url ?? kind.defaultBaseUrl,
+      settings,
+      baseUrl,
       maxRequestsPerSecond: rate,
       pollIntervalSeconds: input.poll_interval_seconds ?? kind.defaultPollIntervalSeconds,
     };
@@ -114,8 +117,9 @@ export class Sources {
    * Changes a sync's source. A new credential or address is tried first (a refusal changes nothing); the
    * runner restarts with the new settings, its error cleared, from where it stood — or, when the new
    * settings leave records that no longer belong (the kind's `rereadAfter`), reading everything again.
+   * `collections`: the sync's new collections when the same change names them.
    */
-  async update(syncId: string, patch: SourcePatch): Promise<void> {
+  async update(syncId: string, patch: SourcePatch, collections?: readonly string[]): Promise<void> {
     const [row] = await selectSources(this.deps.pool, [syncId]);
     if (!row)
       throw validationError({
@@ -126,7 +130,10 @@ export class Sources {
     const credentials =
       patch.credentials ??
       (JSON.parse(this.deps.vault.decrypt(row.credentials_encrypted)) as Record<string, unknown>);
-    const problems = sourceProblems(kind, credentials, patch.settings ?? row.settings);
+    const settings = patch.settings ?? row.settings;
+    const problems = sourceProblems(kind, credentials, settings);
+    const baseUrl = baseUrlOf(kind, credentials, patch.base_url, row.base_url, problems);
+    collectionsOf(kind, settings, collections ?? row.collections, row.collections, problems);
     const rate = patch.max_requests_per_second ?? row.max_requests_per_second;
     if (rate > kind.maxRequestsPerSecond)
       problems["source.max_requests_per_second"] = [
@@ -137,12 +144,13 @@ export class Sources {
       provider: row.provider,
       collections: row.collections,
       credentialsEncrypted: this.deps.vault.encrypt(JSON.stringify(credentials)),
-      settings: patch.settings ?? row.settings,
-      baseUrl: patch.base_url ?? row.base_url,
+      settings,
+      baseUrl,
       maxRequestsPerSecond: rate,
       pollIntervalSeconds: patch.poll_interval_seconds ?? row.poll_interval_seconds,
     };
-    if (patch.credentials !== undefined || patch.base_url !== undefined)
+    // a base URL taken from a new credential is a new address too
+    if (patch.credentials !== undefined || patch.base_url !== undefined || baseUrl !== row.base_url)
       await this.tryCredential(factory, prepared, credentials);
     const reread =
       patch.settings === undefined ? undefined : kind.rereadAfter?.(row.settings, patch.settings);
@@ -159,6 +167,7 @@ export class Sources {
     if (!row) return;
     const kind = sourceFactories.get(row.provider)!.kind;
     const problems = collectionProblems(kind, collections);
+    collectionsOf(kind, row.settings, collections, row.collections, problems);
     if (Object.keys(problems).length > 0) throw validationError(problems);
     await addSourceCollections(this.deps.pool, { syncId, collections });
   }
@@ -356,6 +365,55 @@ function sourceProblems(
   for (const [field, message] of Object.entries(kind.checkSettings?.(settings) ?? {}))
     problems[`source.settings.${field}`] = [message];
   return problems;
+}
+
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, "");
+
+/**
+ * The sync's base URL: the one given, else the one its credential names (the kind's `baseUrlFrom`), else
+ * `fallback`. Given both, they must be the same: the credential goes only to the base URL, and a credential
+ * naming one address while requests go to another is a mistake to point out, not to guess about.
+ */
+function baseUrlOf(
+  kind: SourceKind,
+  credentials: Record<string, unknown>,
+  given: string | undefined,
+  fallback: string,
+  problems: Record<string, string[]>,
+): string {
+  const named = kind.baseUrlFrom?.(credentials);
+  if (given !== undefined && named && withoutTrailingSlash(given) !== withoutTrailingSlash(named.url))
+    problems["source.base_url"] = [
+      `must be the same as source.credentials.${named.field} (${named.url}), or leave one of them out`,
+    ];
+  return given ?? named?.url ?? fallback;
+}
+
+/**
+ * The sync's collections: the ones given, else the ones its settings name (the kind's `collectionsFrom`),
+ * else `fallback`. Given both, they must name the same set: two lists that disagree leave no way to know
+ * which one was meant.
+ */
+function collectionsOf(
+  kind: SourceKind,
+  settings: Record<string, unknown>,
+  given: readonly string[] | undefined,
+  fallback: readonly string[],
+  problems: Record<string, string[]>,
+): string[] {
+  const named = kind.collectionsFrom?.(settings);
+  const path = named && `source.settings.${named.field}`;
+  // a setting already refused item by item says enough
+  const refused = path !== undefined && Object.keys(problems).some((p) => p.startsWith(path));
+  if (given !== undefined && named && !refused) {
+    const want = new Set(named.collections);
+    const have = new Set(given);
+    if (want.size !== have.size || [...want].some((c) => !have.has(c)))
+      problems[path!] = [
+        `must name the same collections as "collections" (${[...have].join(", ")}), or leave one of them out`,
+      ];
+  }
+  return [...new Set(given ?? named?.collections ?? fallback)];
 }
 
 /** Collections the provider does not offer, each named with what it does offer. */

@@ -162,7 +162,7 @@ export function syncRoutes(server: FastifyInstance, deps: ServerDeps): void {
       const id = request.params.id;
       if (source) {
         await getSync(pool, id);
-        await sources.update(id, source);
+        await sources.update(id, source, fields.collections);
       }
       if (fields.collections) await sources.collectionsChanging(id, fields.collections);
       const sync = await updateSync(pool, id, fields);

@@ -1,7 +1,8 @@
 /**
  * How requests carry a Salesforce credential: an access token alone, or the OAuth refresh-token flow (a
- * connected app's client id and secret trade the refresh token at `{login_url}/services/oauth2/token` for a
- * session, at first use and again when Salesforce answers INVALID_SESSION_ID).
+ * connected app's client id and secret trade the refresh token at `{login_url}/services/oauth2/token`, or at
+ * `token_url` when the credential names the whole endpoint, for a session, at first use and again when
+ * Salesforce answers INVALID_SESSION_ID).
  *
  * The token answer's `instance_url` says where the org's API lives. Requests go only to the sync's
  * base_url (the credential never travels elsewhere): when the two differ, the session is refused with a
@@ -36,7 +37,8 @@ async function refresh(
   signal?: AbortSignal,
 ): Promise<string> {
   const login = String(credentials.login_url ?? defaultLoginUrl).replace(/\/$/, "");
-  const where = `${login}/services/oauth2/token`;
+  const where =
+    typeof credentials.token_url === "string" ? credentials.token_url : `${login}/services/oauth2/token`;
   const response = await postRefreshTokenGrant("salesforce", where, credentials, {
     timeoutMs: tokenTimeoutMs,
     signal,

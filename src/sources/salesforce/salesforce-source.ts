@@ -57,6 +57,9 @@ interface BackfillToken {
   locator: string | null;
 }
 
+const notTheLoginAddress =
+  "base_url must be your org's instance URL (https://yourorg.my.salesforce.com), not the login address: set base_url, or the credential's instance_url";
+
 const changesPageSize = 2000;
 const deleteLogMs = 15 * 86_400_000;
 /** Treated as expired a little before the delete log forgets, so a window is not read from under it. */
@@ -82,14 +85,7 @@ export class SalesforceSource implements Source {
 
   async verify(signal?: AbortSignal): Promise<void> {
     if (/^(login|test)\.salesforce\.com$/i.test(new URL(this.baseUrl).hostname))
-      throw new ProviderError(
-        "refused",
-        "salesforce: base_url must be your org's instance URL (https://yourorg.my.salesforce.com), not the login address",
-        {
-          reason:
-            "base_url must be your org's instance URL (https://yourorg.my.salesforce.com), not the login address",
-        },
-      );
+      throw new ProviderError("refused", `salesforce: ${notTheLoginAddress}`, { reason: notTheLoginAddress });
     await this.api.get(`${apiPath}/`, undefined, signal);
   }
 
