@@ -15,6 +15,7 @@ import {
   type Node,
   Scalar,
 } from "yaml";
+import { isSecretCredential } from "../sources/index.js";
 import type { ConfigProblem, Path } from "./config-file-error.js";
 import { formatPath } from "./config-file-error.js";
 import { variablePrefix } from "./export.js";
@@ -70,6 +71,8 @@ export function isCredentialPath(path: Path): boolean {
 export class LocatedBuilder {
   /** The sync being read, by index: an inline credential's message suggests a variable named after it. */
   private readonly syncNames = new Map<number, string>();
+  /** The sync's provider, by index: which of its credential fields are secrets. */
+  private readonly syncProviders = new Map<number, string>();
 
   constructor(
     private readonly file: string,
@@ -115,6 +118,8 @@ export class LocatedBuilder {
       if (path.length === 2 && path[0] === "syncs" && typeof path[1] === "number") {
         const name = node.get("name");
         if (typeof name === "string") this.syncNames.set(path[1], name);
+        const provider = node.get("provider");
+        if (typeof provider === "string") this.syncProviders.set(path[1], provider);
       }
       const entries = new Map<string, { keyOrigin: Origin; node: Located }>();
       for (const pair of node.items) {
@@ -150,7 +155,7 @@ export class LocatedBuilder {
 
   private scalar(node: Scalar, origin: Origin, path: Path): Located {
     const raw = node.value;
-    if (isCredentialPath(path)) return this.credential(raw, origin, path);
+    if (isCredentialPath(path)) return this.credential(raw, origin, path, node);
     if (isSecretPath(path)) {
       const ref = typeof raw === "string" ? secretReference(raw) : undefined;
       if (ref === undefined) {
@@ -171,10 +176,21 @@ export class LocatedBuilder {
     };
   }
 
-  /** A credential's value: a `${VAR}` reference only, since every credential field is a secret. */
-  private credential(raw: unknown, origin: Origin, path: Path): Located {
+  /**
+   * A credential's value: a `${VAR}` reference for a secret (any field but the plain ones the provider's
+   * kind lists: an account id, an address, an OAuth client id, which may also be written inline).
+   */
+  private credential(raw: unknown, origin: Origin, path: Path, node: Scalar): Located {
     const ref = typeof raw === "string" ? secretReference(raw) : undefined;
     if (ref !== undefined && path.length > 4) return { kind: "scalar", value: raw, origin, secretRef: ref };
+    const provider = this.syncProviders.get(path[1] as number);
+    if (path.length === 5 && provider && !isSecretCredential(provider, String(path[4])))
+      return {
+        kind: "scalar",
+        value: raw,
+        origin,
+        plain: node.type === Scalar.PLAIN || node.type === undefined,
+      };
     const syncName = this.syncNames.get(path[1] as number);
     const prefix = variablePrefix(syncName ?? "", "SYNC");
     // never echo the value: it is the credential itself
@@ -187,7 +203,7 @@ export class LocatedBuilder {
       const field = String(path[path.length - 1]);
       this.problem(
         origin,
-        `every value in source.credentials is a secret, written as a reference to an environment variable, never inline and without a default: e.g. \${${prefix}_${variablePrefix(field, "SECRET")}}`,
+        `is a secret: written as a reference to an environment variable, never inline and without a default: e.g. \${${prefix}_${variablePrefix(field, "SECRET")}}`,
       );
     }
     return { kind: "scalar", value: "", origin, invalid: true };

@@ -139,7 +139,13 @@ function credentialSecrets(refs: CredentialRefs | undefined): FieldChange[] {
 
 function createdSource(sync: SyncEntry, refs: CredentialRefs | undefined): FieldChange[] {
   if (!sync.source) return [];
-  return [...credentialSecrets(refs), ...created({ source: sourceFields(sync.source) })];
+  // credential fields written inline are not secrets (the loader refuses secrets inline): shown as they are
+  const plain = Object.entries(sync.source.credentials ?? {}).filter(([field]) => !refs?.[field]);
+  const credentials = plain.length > 0 ? { credentials: Object.fromEntries(plain) } : {};
+  return [
+    ...credentialSecrets(refs),
+    ...created({ source: { ...credentials, ...sourceFields(sync.source) } }),
+  ];
 }
 
 /** The source's fields the file sets and the server has otherwise; its credentials when they must go too. */

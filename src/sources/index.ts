@@ -9,7 +9,7 @@ export {
 } from "./provider-http.js";
 export type { CredentialChoice, CredentialField, SettingField, Source, SourceKind } from "./source.js";
 export { type SyncCheckName, syncFix, syncHealth } from "./source-health.js";
-export { sourceFactories } from "./source-kinds.js";
+export { isSecretCredential, sourceFactories } from "./source-kinds.js";
 export {
   type SourceInput,
   type SourcePatch,

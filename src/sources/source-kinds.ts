@@ -56,3 +56,14 @@ export const sourceFactories: ReadonlyMap<string, SourceFactory> = new Map([
   ["github", githubFactory],
   ["salesforce", salesforceFactory],
 ]);
+
+/**
+ * Whether a credential field of `provider` holds a secret: every field but those its kind lists as plain
+ * (an account id, an address, an OAuth client id), so a config file may write those inline. A field or a
+ * provider the kinds do not know is a secret.
+ */
+export function isSecretCredential(provider: string, field: string): boolean {
+  const kind = sourceFactories.get(provider)?.kind;
+  const listed = kind?.credentialChoices.flatMap((c) => c.fields).filter((f) => f.field === field) ?? [];
+  return listed.length === 0 || listed.some((f) => f.secret === true);
+}

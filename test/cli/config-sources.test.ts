@@ -103,7 +103,7 @@ test("a credential written inline is refused at file:line:col naming the field a
     assert.equal(run.code, command === "plan" ? 1 : 2, run.stderr);
     assert.match(
       run.stderr,
-      /literal\.yaml:7:18: syncs\[0\]\.source\.credentials\.api_key: every value in source\.credentials is a secret, written as a reference to an environment variable, never inline/,
+      /literal\.yaml:7:18: syncs\[0\]\.source\.credentials\.api_key: is a secret: written as a reference to an environment variable, never inline/,
     );
     assert.ok(!`${run.stdout}${run.stderr}`.includes(emulator.apiKey), "the key is never echoed");
   }

@@ -269,7 +269,7 @@ test("a source's credential written inline is refused at its line, naming the fi
       assert.ok(!error.message.includes("s3cret") && !error.message.includes("12345"), error.message);
       assert.match(
         error.message,
-        /^ {2}sequin\.yaml:7:18: syncs\[0\]\.source\.credentials\.api_key: every value in source\.credentials is a secret, written as a reference to an environment variable, never inline/m,
+        /^ {2}sequin\.yaml:7:18: syncs\[0\]\.source\.credentials\.api_key: is a secret: written as a reference to an environment variable, never inline/m,
       );
       problem = only(error.problems);
     }
@@ -282,6 +282,45 @@ test("a source's credential written inline is refused at its line, naming the fi
   assert.equal(whole.path, "syncs[0].source.credentials");
   assert.equal(whole.line, 6);
   assert.doesNotMatch(whole.message, /s3cret/);
+});
+
+test("a credential field the provider does not keep secret may be written inline; its secrets may not", () => {
+  const connect = sourced.replace(
+    "        api_key: ${STRIPE_API_KEY}\n",
+    "        api_key: ${STRIPE_API_KEY}\n        stripe_account: acct_1Nv0FGQ9RKHgCVdK\n",
+  );
+  const { config } = load(connect, [], { STRIPE_API_KEY: "sk_test_s3cret" });
+  assert.deepEqual(config.syncs[0]!.source?.credentials, {
+    api_key: "sk_test_s3cret",
+    stripe_account: "acct_1Nv0FGQ9RKHgCVdK",
+  });
+  assert.deepEqual(config.credentialRefs.get("acme-stripe"), { api_key: "STRIPE_API_KEY" });
+
+  const salesforce = `syncs:
+  - name: acme-salesforce
+    provider: salesforce
+    source:
+      credentials:
+        instance_url: https://acme.my.salesforce.com
+        client_id: 3MVG9abc
+        refresh_token: 5Aep861s3cret
+        client_secret: \${SF_CLIENT_SECRET}
+`;
+  const refused = only(problems(salesforce, [], { SF_CLIENT_SECRET: "x" }));
+  assert.equal(refused.path, "syncs[0].source.credentials.refresh_token");
+  assert.match(refused.message, /is a secret: written as a reference/);
+  assert.doesNotMatch(refused.message, /s3cret/);
+  const fixed = salesforce.replace("5Aep861s3cret", "${SF_REFRESH_TOKEN}");
+  const loaded = load(fixed, [], { SF_CLIENT_SECRET: "x", SF_REFRESH_TOKEN: "5Aep" }).config;
+  assert.deepEqual(loaded.syncs[0]!.source?.credentials, {
+    instance_url: "https://acme.my.salesforce.com",
+    client_id: "3MVG9abc",
+    refresh_token: "5Aep",
+    client_secret: "x",
+  });
+  // a field no provider lists is a secret: never inline
+  const unknown = only(problems(sourced.replace("api_key: ${STRIPE_API_KEY}", "mystery: plain"), [], {}));
+  assert.equal(unknown.path, "syncs[0].source.credentials.mystery");
 });
 
 test("a source's credential from an unset variable is an error naming the variable", () => {

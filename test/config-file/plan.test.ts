@@ -219,6 +219,13 @@ test("export writes a source with its credential as a reference and plans back t
   );
   assert.ok(!shown.includes("sk_test_s3cret"));
   assert.ok(!JSON.stringify(create).includes("sk_test_s3cret"));
+
+  // a credential field that is no secret, written inline, is shown as it is; the key still by its reference
+  const connect = text.replace(/^( {8}api_key: .*)$/m, "$1\n        stripe_account: acct_1Nv0FGQ9RKHgCVdK");
+  const shownConnect = planText(planSourced(connect, empty));
+  assert.match(shownConnect, /^ {4}source\.credentials\.stripe_account: "acct_1Nv0FGQ9RKHgCVdK"$/m);
+  assert.match(shownConnect, /^ {4}source\.credentials\.api_key: \$\{ACME_STRIPE_API_KEY\}$/m);
+  assert.ok(!shownConnect.includes("sk_test_s3cret"));
 });
 
 test("an existing sync's source: changed fields are planned, a new address or --update-secrets sends the key; none can be added to a pushed sync", () => {

@@ -121,6 +121,12 @@ export const salesforceKind: SourceKind = {
           placeholder: defaultLoginUrl,
           hint: "Optional: https://test.salesforce.com for a sandbox, or your My Domain login address.",
         },
+        {
+          field: "token_url",
+          label: "Token URL",
+          placeholder: `${defaultLoginUrl}/services/oauth2/token`,
+          hint: "Optional, instead of the login URL: the whole address of the token endpoint.",
+        },
         instanceUrlField,
       ],
     },
