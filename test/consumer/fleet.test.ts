@@ -147,10 +147,19 @@ test("12 consumers over 3, then 4 worker processes: fair shares, failover of kil
       `select consumer_id::text, fence::text from ${target.schema}.sequin_fences where consumer_id = any($1::uuid[])`,
       [ofB],
     );
-    // woken, then the lock goes: its batch in flight reaches its fence statement and is refused
-    b.child.kill("SIGCONT");
+    // the lock goes while it is still frozen, so its write in flight completes in the target first; woken,
+    // its batch sends its fence statement at once and is refused (woken first, it could notice the lease
+    // lost before the lock went and stop the batch without ever reaching the target's fence)
     await locker.query("commit");
     locker.release();
+    // (waits on the table locks only: the new owner's batches may wait on the frozen one's rows meanwhile)
+    await waitFor("the frozen worker's blocked write to complete in the target", async () => {
+      const { rows } = await target.admin.query<{ n: number }>(
+        "select count(*)::int as n from pg_stat_activity where application_name = 'sequin' and wait_event_type = 'Lock' and wait_event = 'relation'",
+      );
+      return rows[0]!.n === 0;
+    });
+    b.child.kill("SIGCONT");
     // every runner it had on the moved consumers either had its write refused (in the target, or in the store)
     // or was stopped on waking with nothing written, and said so
     const refusals = await waitFor(
