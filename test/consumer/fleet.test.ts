@@ -1,7 +1,8 @@
 /**
  * Many workers on one store, as real processes: 12 consumers spread evenly over 3 workers; a worker killed
  * with SIGKILL and one frozen with SIGSTOP past its lease lose their consumers to the others within the lease
- * plus 10 s, and the frozen one, woken, changes nothing (its writes refused by the fence, logged); a 4th
+ * plus 10 s, and the frozen one, woken, changes nothing (each of its runners on a moved consumer has its
+ * write refused by the fence in the target or the store, or stops before writing, and logs which); a 4th
  * worker joining gets its fair share within 30 s. Ingest never stops, and afterwards every table equals its
  * stream.
  */
@@ -184,8 +185,9 @@ test("12 consumers over 3, then 4 worker processes: fair shares, failover of kil
         );
         if (accounted.length < ofB.length)
           throw new Error(`${accounted.length} of ${ofB.length} accounted for`);
-        if (!refused.some((e) => e.refusedBy === "target"))
-          throw new Error("no write refused by the target yet");
+        // which of the three a runner meets depends on what it was doing when frozen, and on which of its
+        // timers fires first once woken: the target's and the store's refusals of a stale fence are each
+        // proven on their own in test/work/ownership.test.ts; here, none of them may change anything
         return refused;
       },
       15_000,
