@@ -68,6 +68,16 @@ export function isCredentialPath(path: Path): boolean {
   );
 }
 
+/** A value as written, to be read by its type (and its `${VAR}`s expanded) later. */
+function plainScalar(node: Scalar, origin: Origin): Located {
+  return {
+    kind: "scalar",
+    value: node.value,
+    origin,
+    plain: node.type === Scalar.PLAIN || node.type === undefined,
+  };
+}
+
 export class LocatedBuilder {
   /** The sync being read, by index: an inline credential's message suggests a variable named after it. */
   private readonly syncNames = new Map<number, string>();
@@ -168,12 +178,7 @@ export class LocatedBuilder {
       }
       return { kind: "scalar", value: raw, origin, secretRef: ref };
     }
-    return {
-      kind: "scalar",
-      value: raw,
-      origin,
-      plain: node.type === Scalar.PLAIN || node.type === undefined,
-    };
+    return plainScalar(node, origin);
   }
 
   /**
@@ -185,12 +190,7 @@ export class LocatedBuilder {
     if (ref !== undefined && path.length > 4) return { kind: "scalar", value: raw, origin, secretRef: ref };
     const provider = this.syncProviders.get(path[1] as number);
     if (path.length === 5 && provider && !isSecretCredential(provider, String(path[4])))
-      return {
-        kind: "scalar",
-        value: raw,
-        origin,
-        plain: node.type === Scalar.PLAIN || node.type === undefined,
-      };
+      return plainScalar(node, origin);
     const syncName = this.syncNames.get(path[1] as number);
     const prefix = variablePrefix(syncName ?? "", "SYNC");
     // never echo the value: it is the credential itself

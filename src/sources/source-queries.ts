@@ -162,6 +162,18 @@ export async function commitChanges(
 }
 
 /**
+ * The common table expressions, after a `source` one returning the sync's `sync_id`, that start its reading
+ * over: the ids seen by a re-backfill forgotten, every collection's backfill from its first page. `when`
+ * guards both (a parameter's test, for a statement that starts over only sometimes).
+ */
+function positionsStartOverSql(when = "true"): string {
+  return `seen as (delete from sequin_source_seen s using source where ${when} and s.sync_id = source.sync_id),
+     positions as (
+       update sequin_source_collections c set backfill_token = null, backfill_done = false, fetched = 0
+       from source where ${when} and c.sync_id = source.sync_id)`;
+}
+
+/**
  * Everything is read again (the change feed's horizon passed, or a user asked): positions start over. A
  * user's request (`restart`) also moves the lease's fence on, so the runner restarts from the new positions.
  */
@@ -173,14 +185,13 @@ export async function startRebackfill(
     `with source as (
        update sequin_sources set rebackfill = $3, change_cursor = null, updated_at = now()
        where sync_id = $1 and ${fenced} returning sync_id),
-     seen as (delete from sequin_source_seen s using source where s.sync_id = source.sync_id),
+     ${positionsStartOverSql()},
      restarted as (update sequin_leases set fence = fence + 1
                    where $4 and kind = 'source' and resource_id = (select sync_id from source))
-     update sequin_source_collections c set backfill_token = null, backfill_done = false, fetched = 0
-     from source where c.sync_id = source.sync_id`,
+     select count(*)::int as n from source`,
     [p.syncId, p.fence, p.reason, p.restart === true],
   );
-  return result.rowCount !== null && result.rowCount > 0;
+  return result.rows[0]?.n === 1;
 }
 
 /** Ids read during a re-backfill (a page of it, or changes meanwhile). */
@@ -342,10 +353,7 @@ export async function updateSourceRow(
          change_cursor = case when $7::text is null then change_cursor end,
          updated_at = now()
        where sync_id = $1 returning sync_id),
-     seen as (delete from sequin_source_seen s using source where $7::text is not null and s.sync_id = source.sync_id),
-     positions as (
-       update sequin_source_collections c set backfill_token = null, backfill_done = false, fetched = 0
-       from source where $7::text is not null and c.sync_id = source.sync_id)
+     ${positionsStartOverSql("$7::text is not null")}
      select count(*)::int as n from source`,
     [
       p.syncId,
