@@ -1,7 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config files hold ${VAR} references literally
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import pg from "pg";
@@ -10,12 +9,13 @@ import { onCleanup } from "../helpers/cleanup.js";
 import { createSeedTarget, type TargetDatabase } from "../helpers/consumer-world.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { configFolder } from "./config-folder.js";
 import { runSequin } from "./sequin-process.js";
 
 const api = await startTestService();
 const target = await createSeedTarget();
-const dir = await mkdtemp(join(tmpdir(), "sequin-config-"));
-onCleanup(() => rm(dir, { recursive: true, force: true }));
+const configs = await configFolder("sequin-config-");
+const dir = configs.dir;
 const envOf = (service: TestService, more: Record<string, string> = {}) => ({
   SEQUIN_URL: service.url,
   SEQUIN_API_TOKEN: service.token,
@@ -80,11 +80,7 @@ consumers:
 ${extra}`;
 }
 
-async function writeConfig(name: string, text: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
+const writeConfig = configs.write;
 
 const file = join(dir, "sequin.yaml");
 

@@ -7,20 +7,16 @@
  * nothing; export writes the settings back and plans to nothing.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { startGithubEmulator } from "../emulators/github/index.js";
-import { onCleanup } from "../helpers/cleanup.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { configFolder } from "./config-folder.js";
 import { runSequin } from "./sequin-process.js";
 
 const github = await startGithubEmulator();
 const api = await startTestService();
-const dir = await mkdtemp(join(tmpdir(), "sequin-config-settings-"));
-onCleanup(() => rm(dir, { recursive: true, force: true }));
+const configs = await configFolder("sequin-config-settings-");
 for (const repository of ["acme/api", "acme/web"]) github.createRepository(repository);
 for (let i = 0; i < 3; i++) github.createIssue("acme/api", { title: `API issue ${i}` });
 for (let i = 0; i < 2; i++) github.createIssue("acme/web", { title: `Web issue ${i}` });
@@ -42,11 +38,7 @@ function fileWith(repositories: string): string {
 `;
 }
 
-async function writeConfig(name: string, text: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
+const writeConfig = configs.write;
 
 async function syncNamed(name: string) {
   const response = await api.request("GET", "/v1/syncs");

@@ -8,20 +8,16 @@
  * again once a new key is sent with --update-secrets.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { startStripeEmulator } from "../emulators/stripe/index.js";
-import { onCleanup } from "../helpers/cleanup.js";
 import { startTestService } from "../helpers/service.js";
 import { waitFor } from "../helpers/wait.js";
+import { configFolder } from "./config-folder.js";
 import { runSequin } from "./sequin-process.js";
 
 const emulator = await startStripeEmulator({ rateLimitPerSecond: 100 });
 const api = await startTestService();
-const dir = await mkdtemp(join(tmpdir(), "sequin-config-sources-"));
-onCleanup(() => rm(dir, { recursive: true, force: true }));
+const configs = await configFolder("sequin-config-sources-");
 const baseUrl = `http://${emulator.host}:${emulator.port}`;
 const env = { SEQUIN_URL: api.url, SEQUIN_API_TOKEN: api.token, STRIPE_API_KEY: emulator.apiKey };
 
@@ -41,11 +37,7 @@ function syncYaml(name: string, key = "${STRIPE_API_KEY}"): string {
 `;
 }
 
-async function writeConfig(name: string, text: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
+const writeConfig = configs.write;
 
 async function syncNamed(name: string) {
   const response = await api.request("GET", "/v1/syncs");
